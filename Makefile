@@ -1,0 +1,44 @@
+# slkd-workflow: two commands do everything on a fresh machine.
+#   make demo   set up, then run the workflow's main job on the embedded synthetic corpus
+#   make test   set up, then run the test suite
+# Set-up is idempotent: environments are (re)built only when their requirement files change.
+
+PYTHON      ?= python3
+VENV        := .venv
+SOCKEYE_ENV := .venv-sockeye
+WF_PY       := $(VENV)/bin/python
+SK_PY       := $(SOCKEYE_ENV)/bin/python
+SNAKEMAKE   := $(VENV)/bin/snakemake
+CORES       ?= 2
+PYTEST_ARGS ?=
+
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup demo test lint dag clean-demo setup-gpu
+
+setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed
+
+$(VENV)/.installed: envs/requirements-workflow.txt
+	test -x $(WF_PY) || $(PYTHON) -m venv $(VENV)
+	$(WF_PY) -m pip install --quiet --upgrade pip
+	$(WF_PY) -m pip install --quiet -r envs/requirements-workflow.txt
+	touch $@
+
+$(SOCKEYE_ENV)/.installed: envs/requirements-sockeye.txt
+	test -x $(SK_PY) || $(PYTHON) -m venv $(SOCKEYE_ENV)
+	$(SK_PY) -m pip install --quiet --upgrade pip
+	$(SK_PY) -m pip install --quiet -r envs/requirements-sockeye.txt
+	$(SK_PY) -m pip install --quiet --no-deps sockeye==1.18.106
+	$(SK_PY) scripts/sockeye_entry.py --check
+	touch $@
+
+demo: setup
+	$(SNAKEMAKE) --profile profiles/local --configfile config/demo.yaml \
+	    --config sockeye_python=$(CURDIR)/$(SK_PY) --cores $(CORES) demo
+
+test: setup
+	$(WF_PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check scripts tests
+	$(SNAKEMAKE) --lint --configfile config/demo.yaml

@@ -1,0 +1,85 @@
+# Stage 1 — corpora. Each source writes raw text; `prepare_corpus` checks it strictly (file and line named
+# on any problem), tokenizes raw text, and cleans training pairs longer than corpus.max_len.
+
+
+rule synthesize:
+    """The embedded offline default: a synthetic German-like → English-like corpus (scripts/synth.py)."""
+    output:
+        expand(P.raw_synthetic, split=SPLITS, lang=["de", "en"]),
+    params:
+        outdir=lambda wildcards, output: str(Path(output[0]).parent),
+        flags=" ".join(
+            f"--{key.replace('_', '-')} {value}"
+            for key, value in CORPUS.get("synthetic", {}).items()
+        ),
+    log:
+        log_path("synthesize"),
+    shell:
+        "{PY} {SCRIPTS}/synth.py --outdir {params.outdir} {params.flags} 2> {log}"
+
+
+rule download_ted:
+    """TED multitarget (the paper's data), downloaded once from corpus.ted.url and checked against its sha256."""
+    output:
+        P.ted_archive,
+    params:
+        url=CORPUS.get("ted", {}).get("url", ""),
+        sha256=CORPUS.get("ted", {}).get("sha256", ""),
+    log:
+        log_path("download_ted"),
+    resources:
+        runtime=60,
+    shell:
+        "{PY} {SCRIPTS}/ted.py download --url {params.url:q} --sha256 '{params.sha256}' --out {output} 2> {log}"
+
+
+rule extract_ted:
+    """The pair's tokenized (tok/, train tok.clean) or raw (raw/, when corpus.tokenize) train, dev and test1."""
+    input:
+        P.ted_archive,
+    output:
+        expand(P.raw_ted, split=SPLITS, lang=LANGS),
+    params:
+        outdir=lambda wildcards, output: str(Path(output[0]).parent),
+        kind="raw" if CORPUS["tokenize"] else "tok",
+        splits=" ".join(
+            f"--split {ours}={theirs}"
+            for ours, theirs in {
+                "train": "train",
+                "dev": "dev",
+                "test": "test1",
+                **CORPUS.get("ted", {}).get("splits", {}),
+            }.items()
+        ),
+    log:
+        log_path("extract_ted"),
+    shell:
+        "{PY} {SCRIPTS}/ted.py extract --archive {input} --src {SRC} --trg {TRG} --kind {params.kind}"
+        " {params.splits} --outdir {params.outdir} 2> {log}"
+
+
+rule prepare_corpus:
+    """Check both sides (UTF-8, no empty line, equal counts, line length), tokenize, clean train pairs."""
+    input:
+        unpack(raw_pair),
+    output:
+        src=fill(P.text, corpus="base", lang=SRC),
+        trg=fill(P.text, corpus="base", lang=TRG),
+        report=P.prepare_report,
+    params:
+        max_len=lambda wildcards: CORPUS["max_len"] if wildcards.split == "train" else 0,
+        options=" ".join(
+            flag
+            for flag, on in (
+                ("--tokenize", CORPUS["tokenize"]),
+                ("--lowercase", CORPUS["lowercase"]),
+            )
+            if on
+        ),
+    log:
+        log_path("prepare_corpus", "split"),
+    shell:
+        "{PY} {SCRIPTS}/prepare_corpus.py --src-in {input.src:q} --trg-in {input.trg:q}"
+        " --src-out {output.src} --trg-out {output.trg} --src-lang {SRC} --trg-lang {TRG}"
+        " --report {output.report} --max-len {params.max_len}"
+        " --max-line-len {CORPUS[max_line_len]} {params.options} 2> {log}"

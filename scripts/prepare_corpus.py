@@ -1,0 +1,83 @@
+"""Check, tokenize and clean one split of a parallel corpus (the `prepare_corpus` rule).
+
+Raw text is Moses-tokenized with sacremoses (`--tokenize`), optionally lowercased; text that is tokenized
+already is left alone. Training pairs longer than `--max-len` tokens on either side are dropped, as Sockeye's
+`--max-seq-len 100:100` would; dev and test are never cleaned. A JSON report counts what was dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from corpus_check import CorpusError, read_parallel, write_lines
+
+
+def tokenize(lines: list[str], lang: str, lowercase: bool) -> list[str]:
+    """Moses tokenization without XML escaping (so BLEU is computed on readable tokens)."""
+    from sacremoses import MosesTokenizer
+
+    tok = MosesTokenizer(lang=lang)
+    result = [tok.tokenize(line, escape=False, return_str=True) for line in lines]
+    return [line.lower() for line in result] if lowercase else result
+
+
+def normalize(lines: list[str], lowercase: bool) -> list[str]:
+    """Tokenized text: only white space is normalized (and case, if asked)."""
+    result = [" ".join(line.split()) for line in lines]
+    return [line.lower() for line in result] if lowercase else result
+
+
+def clean(src: list[str], trg: list[str], max_len: int) -> tuple[list[str], list[str], int]:
+    """Drop pairs with more than max_len tokens on either side; returns the kept sides and the dropped count."""
+    kept = [(s, t) for s, t in zip(src, trg, strict=True) if len(s.split()) <= max_len and len(t.split()) <= max_len]
+    return [s for s, _ in kept], [t for _, t in kept], len(src) - len(kept)
+
+
+def prepare(args: argparse.Namespace) -> dict[str, object]:
+    """Read both sides strictly, tokenize or normalize, clean, write; return the report."""
+    src, trg = read_parallel(args.src_in, args.trg_in, args.max_line_len)
+    if args.tokenize:
+        src, trg = tokenize(src, args.src_lang, args.lowercase), tokenize(trg, args.trg_lang, args.lowercase)
+    else:
+        src, trg = normalize(src, args.lowercase), normalize(trg, args.lowercase)
+    dropped = 0
+    if args.max_len:
+        src, trg, dropped = clean(src, trg, args.max_len)
+    if not src:
+        raise CorpusError(f"{args.src_in}: no pair is left after cleaning (max_len {args.max_len})")
+    write_lines(args.src_out, src)
+    write_lines(args.trg_out, trg)
+    return {"input": [str(args.src_in), str(args.trg_in)], "pairs": len(src) + dropped, "kept": len(src),
+            "dropped_too_long": dropped, "max_len": args.max_len, "tokenized": args.tokenize,
+            "lowercased": args.lowercase}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--src-in", type=Path, required=True)
+    parser.add_argument("--trg-in", type=Path, required=True)
+    parser.add_argument("--src-out", type=Path, required=True)
+    parser.add_argument("--trg-out", type=Path, required=True)
+    parser.add_argument("--src-lang", required=True)
+    parser.add_argument("--trg-lang", required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--tokenize", action="store_true")
+    parser.add_argument("--lowercase", action="store_true")
+    parser.add_argument("--max-len", type=int, default=0, help="drop longer pairs (0: keep all)")
+    parser.add_argument("--max-line-len", type=int, required=True, help="a longer line is an error")
+    args = parser.parse_args(argv)
+    try:
+        report = prepare(args)
+    except CorpusError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

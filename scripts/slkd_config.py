@@ -1,0 +1,188 @@
+"""The experiment as the configuration defines it: checks across keys, the student matrix, the grid, paths.
+
+Snakemake validates types and unknown keys with `schemas/config.schema.yaml`; this module checks what a JSON
+schema cannot (names that refer to each other) and expands the configuration into the jobs it implies. The
+DAG follows from the configuration alone: nothing here reads a corpus.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+PARTS = ("base", "kd", "best2", "bt")  # the corpora a dataset concatenates (see config.yaml, `datasets`)
+SPLITS = ("train", "dev", "test")
+
+
+class ConfigError(ValueError):
+    """A configuration that names something that does not exist; the message names the key."""
+
+
+@dataclass(frozen=True, order=True)
+class Student:
+    """One student training: architecture, dataset, dropout setting, checkpoint budget and trial (= seed)."""
+
+    architecture: str
+    dataset: str
+    dropout: bool
+    checkpoints: int
+    trial: int
+
+    @property
+    def wildcards(self) -> dict[str, str]:
+        return {
+            "architecture": self.architecture,
+            "dataset": self.dataset,
+            "dropout": dropout_label(self.dropout),
+            "checkpoints": str(self.checkpoints),
+            "trial": str(self.trial),
+        }
+
+
+def dropout_label(dropout: bool) -> str:
+    """The path component of a dropout setting."""
+    return "dropout" if dropout else "nodropout"
+
+
+def parse_dropout(label: str) -> bool:
+    """Inverse of `dropout_label`."""
+    if label not in ("dropout", "nodropout"):
+        raise ValueError(f"not a dropout label: {label!r}")
+    return label == "dropout"
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ConfigError, naming the key, for every reference to an undefined dataset or architecture."""
+    architectures = config["architectures"]
+    datasets = config["datasets"]
+    corpus = config["corpus"]
+    if corpus["src"] == corpus["trg"]:
+        raise ConfigError(f"corpus.src and corpus.trg are both {corpus['src']!r}")
+    if config["teacher"]["architecture"] not in architectures:
+        raise ConfigError(
+            f"teacher.architecture: unknown architecture {config['teacher']['architecture']!r}"
+            f" (defined: {', '.join(architectures)})"
+        )
+    if "base" in datasets:
+        raise ConfigError("datasets.base: `base` names the real bitext; call the dataset e.g. `baseline`")
+    for table, spec in config["tables"].items():
+        for i, name in enumerate(spec["datasets"]):
+            if name not in datasets:
+                raise ConfigError(
+                    f"tables.{table}.datasets[{i}]: unknown dataset {name!r} (defined: {', '.join(datasets)})"
+                )
+        for i, column in enumerate(spec["columns"]):
+            if column["architecture"] not in architectures:
+                raise ConfigError(
+                    f"tables.{table}.columns[{i}].architecture: unknown architecture"
+                    f" {column['architecture']!r} (defined: {', '.join(architectures)})"
+                )
+    if corpus["source"] == "local":
+        local = corpus.get("local", {})
+        for split in SPLITS:
+            for side in ("src", "trg"):
+                if not local.get(split, {}).get(side):
+                    raise ConfigError(f"corpus.local.{split}.{side}: a path is required when corpus.source is local")
+    if corpus["source"] == "synthetic" and {corpus["src"], corpus["trg"]} != {"de", "en"}:
+        raise ConfigError("corpus.src/corpus.trg: the synthetic corpus is German-like/English-like: de and en")
+    if corpus["source"] == "ted" and "en" not in (corpus["src"], corpus["trg"]):
+        raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
+
+
+def students(config: dict[str, Any], tables: list[str] | None = None) -> list[Student]:
+    """The distinct student trainings of the given tables (all tables when None), in a stable order."""
+    runs: set[Student] = set()
+    for table in tables if tables is not None else list(config["tables"]):
+        spec = config["tables"][table]
+        for column, dataset, trial in itertools.product(
+            spec["columns"], spec["datasets"], range(1, config["trials"] + 1)
+        ):
+            runs.add(Student(column["architecture"], dataset, column["dropout"], spec["checkpoints"], trial))
+    return sorted(runs)
+
+
+def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
+    """Dataset names that the given tables train on, in config order."""
+    used = {s.dataset for s in students(config, tables)}
+    return [name for name in config["datasets"] if name in used]
+
+
+def parts_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
+    """Parts (base, kd, best2, bt) that the given tables' datasets need."""
+    used = {part for name in datasets_used(config, tables) for part in config["datasets"][name]}
+    return [part for part in PARTS if part in used]
+
+
+def grid_architectures(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values (A.1), less those an `exclude` entry matches."""
+    grid = config["grid"]
+    keys = ["num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden"]
+    result = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        arch = dict(zip(keys, values, strict=True))
+        excluded = any(
+            all(arch[key] in allowed for key, allowed in entry.items()) for entry in grid.get("exclude", [])
+        )
+        if not excluded:
+            result.append(arch)
+    return result
+
+
+def grid_name(arch: dict[str, Any]) -> str:
+    """A path-safe name for a grid architecture, e.g. `bpe500-e256-l1-lstm-h256`."""
+    return (
+        f"bpe{arch['num-words']}-e{arch['num-embed']}-l{arch['num-layers']}"
+        f"-{arch['rnn-cell-type']}-h{arch['rnn-num-hidden']}"
+    )
+
+
+def bpe_sizes(config: dict[str, Any], grid: bool = True) -> list[int]:
+    """BPE sizes (merges) of every architecture the tables and the teacher use, and of the grid."""
+    names = {config["teacher"]["architecture"]} | {s.architecture for s in students(config)}
+    sizes = {config["architectures"][n]["num-words"] for n in names}
+    if grid:
+        sizes |= set(config["grid"]["num-words"])
+    return sorted(sizes)
+
+
+def sockeye_args(flags: dict[str, Any]) -> list[str]:
+    """Flags as sockeye's argv: `true` gives a bare flag, `false` leaves it out, any other value follows it."""
+    argv: list[str] = []
+    for name, value in flags.items():
+        if value is True:
+            argv.append(f"--{name}")
+        elif value is not False and value is not None:
+            argv += [f"--{name}", str(value)]
+    return argv
+
+
+def name_regex(names: list[str]) -> str:
+    """A wildcard constraint that matches exactly these names."""
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"
+
+
+def paths(outdir: str) -> SimpleNamespace:
+    """Every artifact's path pattern, built in one place. Wildcards: {split}, {lang}, {corpus}, {size}, ..."""
+    out = outdir.rstrip("/") or "/"
+    prefix = "" if out == "." else out.rstrip("/") + "/"
+    data, models, results = f"{prefix}data", f"{prefix}models", f"{prefix}results"
+    return SimpleNamespace(
+        logs=f"{prefix}logs",
+        benchmarks=f"{prefix}benchmarks",
+        # corpora as obtained: one folder per source
+        raw_synthetic=data + "/raw/synthetic/{split}.{lang}",
+        ted_archive=data + "/download/multitarget-ted.tgz",
+        raw_ted=data + "/raw/ted/{split}.{lang}",
+        raw_local=data + "/raw/local/{split}.{lang}",
+        # word-level (tokenized) text: `base` is the real bitext, checked and cleaned; datasets are concatenations
+        text=data + "/text/{corpus}/{split}.{lang}",
+        prepare_report=data + "/text/base/{split}.report.json",
+        # BPE: codes per language and size, learned on base train; every corpus encoded per size
+        bpe_codes=data + "/bpe/codes.{lang}.{size}",
+        bpe_text=data + "/bpe/{size}/{corpus}/{split}.{lang}",
+        stats=results + "/stats/{corpus}.tsv",
+        models=models,
+    )

@@ -1,0 +1,85 @@
+"""Shared test helpers: the repository, the real corpora beside it, and a way to run the workflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+SHARED_CORPORA = Path(os.environ.get("SLKD_SHARED", REPO.parent / "shared")) / "corpora"
+TATOEBA = SHARED_CORPORA / "tatoeba-de-en"
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+SOCKEYE_PYTHON = Path(os.environ.get("SLKD_SOCKEYE_PYTHON", REPO / ".venv-sockeye" / "bin" / "python"))
+
+
+def load_config(*overrides: str | Path) -> dict[str, Any]:
+    """config.yaml merged with override files, as Snakemake merges --configfile."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    for path in overrides:
+        merge(config, yaml.safe_load(Path(path).read_text()))
+    return config
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge like Snakemake's update_config: dictionaries key by key, anything else replaced."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def run_workflow(
+    workdir: Path,
+    *args: str,
+    config: dict[str, Any] | None = None,
+    configfiles: tuple[str | Path, ...] = (),
+    check: bool = True,
+    timeout: int = 1200,
+) -> subprocess.CompletedProcess[str]:
+    """Run snakemake on the repository's Snakefile in workdir; `config` is written to a file and merged last."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = [str(Path(f).resolve()) for f in configfiles]
+    if config is not None:
+        extra = workdir / "test-config.yaml"
+        extra.write_text(yaml.safe_dump(config, sort_keys=False))
+        files.append(str(extra))
+    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+           "--show-failed-logs", "--config", f"sockeye_python={SOCKEYE_PYTHON}"]
+    if files:
+        cmd += ["--configfile", *files]
+    cmd += list(args)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """The `Job stats` table of a dry run as {rule: count}."""
+    counts: dict[str, int] = {}
+    lines = (proc.stdout + proc.stderr).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Job stats:"))
+    for line in lines[start + 3:]:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture
+def tatoeba() -> Path:
+    """The real Tatoeba text in ../shared/corpora (CI has it; a user's clone may not)."""
+    if not (TATOEBA / "train.de").is_file():
+        pytest.skip(f"real corpus not found at {TATOEBA} (it lives in ../shared/corpora beside the clone in CI)")
+    return TATOEBA

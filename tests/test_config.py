@@ -1,0 +1,93 @@
+"""The configuration: schema validation with clear messages, cross-key checks, and the jobs it implies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import slkd_config as sc
+from conftest import REPO, load_config, planned_jobs, run_workflow
+
+
+def test_paper_config_implies_the_papers_matrix() -> None:
+    config = load_config()
+    runs = sc.students(config)
+    # Table 3: SMALL 5 datasets x 2 dropout x 3 trials + LARGE 5 x 3 = 45, at 100 checkpoints;
+    # Table 1: SMALL 3 datasets x 3 trials at 30 checkpoints.
+    assert len(runs) == 54
+    assert len(set(runs)) == 54
+    assert sum(r.checkpoints == 30 for r in runs) == 9
+    assert sum(r.architecture == "LARGE" for r in runs) == 15
+    assert sum(not r.dropout for r in runs) == 15
+    assert sc.bpe_sizes(config, grid=False) == [500, 10000]
+
+
+def test_trials_and_datasets_change_counts_and_nothing_else() -> None:
+    config = load_config()
+    config["trials"] = 5
+    assert len(sc.students(config)) == 54 // 3 * 5
+    config = load_config()
+    config["tables"]["table3"]["datasets"].remove("base+kd+bt")
+    assert len(sc.students(config)) == 54 - 3 * 3
+    assert "bt" not in sc.parts_used(config)
+
+
+def test_grid_follows_appendix_a1() -> None:
+    config = load_config()
+    archs = sc.grid_architectures(config)
+    # 9 BPE sizes x 4 embed x 2 layers x 2 cells x 4 hidden = 576, less embed 512 or hidden 512 for BPE < 10000:
+    # 6 small BPE sizes x 2 x 2 x (4*4 - 3*3) = 168 dropped
+    assert len(archs) == 576 - 168
+    assert len({sc.grid_name(a) for a in archs}) == len(archs)
+    assert not [a for a in archs if a["num-words"] < 10000 and 512 in (a["num-embed"], a["rnn-num-hidden"])]
+
+
+def test_sockeye_args_renders_flags() -> None:
+    argv = sc.sockeye_args({"batch-size": 4096, "disable-device-locking": True, "use-cpu": False, "x": ".1:.1"})
+    assert argv == ["--batch-size", "4096", "--disable-device-locking", "--x", ".1:.1"]
+
+
+def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
+    assert sc.paths(".").text == "data/text/{corpus}/{split}.{lang}"
+    assert sc.paths("runs/x/").stats == "runs/x/results/stats/{corpus}.tsv"
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"no_such_key": 1}, "no_such_key"),
+        ({"corpus": {"spurce": "ted"}}, "spurce"),
+        ({"trials": "three"}, "trials"),
+        ({"corpus": {"max_len": -4}}, "max_len"),
+        ({"tables": {"table3": {"datasets": ["baseline", "kd2"]}}}, "tables.table3.datasets[1]: unknown dataset 'kd2'"),
+        (
+            {"tables": {"table1": {"columns": [{"architecture": "MEDIUM", "dropout": True}]}}},
+            "tables.table1.columns[0].architecture: unknown architecture 'MEDIUM'",
+        ),
+        ({"teacher": {"architecture": "HUGE"}}, "teacher.architecture"),
+        ({"datasets": {"base": ["base"]}}, "datasets.base"),
+    ],
+)
+def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict, expected: str) -> None:
+    proc = run_workflow(tmp_path, "-n", config=override, check=False)
+    assert proc.returncode != 0
+    assert expected in proc.stdout + proc.stderr
+
+
+def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:
+    proc = run_workflow(tmp_path, "-n", "bpe", "stats")
+    jobs = planned_jobs(proc)
+    sizes = sc.bpe_sizes(load_config())
+    assert jobs["download_ted"] == 1
+    assert jobs["extract_ted"] == 1
+    assert jobs["prepare_corpus"] == 3
+    assert jobs["learn_bpe"] == 2 * len(sizes)
+    assert jobs["apply_bpe"] == 2 * 3 * len(sizes)
+    assert jobs["corpus_stats"] == 1
+
+
+def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
+    proc = run_workflow(tmp_path, "-n", "demo", configfiles=(REPO / "config/demo.yaml",))
+    jobs = planned_jobs(proc)
+    assert jobs["synthesize"] == 1
+    assert "download_ted" not in jobs
