@@ -14,8 +14,10 @@ rule learn_bpe:
         benchmark_path("learn_bpe", "lang", "size")
     resources:
         runtime=120,
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/bpe.py learn --size {wildcards.size} --input {input} --codes {output} 2> {log}"
+        script("bpe.py", "learn --size {wildcards.size} --input {input} --codes {output} 2> {log}")
 
 
 rule apply_bpe:
@@ -27,5 +29,7 @@ rule apply_bpe:
         P.bpe_text,
     log:
         log_path("apply_bpe", "size", "corpus", "split", "lang"),
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/bpe.py apply --codes {input.codes} --input {input.text} --output {output} 2> {log}"
+        script("bpe.py", "apply --codes {input.codes} --input {input.text} --output {output} 2> {log}")

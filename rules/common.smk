@@ -1,5 +1,6 @@
 # Shared by every stage: configuration checks, paths (built in one place), interpreters, input functions.
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 import slkd_config as sc  # noqa: E402
 
 
@@ -26,10 +27,19 @@ P = sc.paths(config["outdir"])
 
 
 # ---- Interpreters and scripts ----------------------------------------------------------------------------
-# Workflow scripts run with Snakemake's own interpreter; Sockeye runs in its own environment, reached only
-# through `sockeye_python` (a relative path is taken from the workflow's folder, where `make setup` puts it).
-PY = sys.executable
-SCRIPTS = str(Path(workflow.basedir) / "scripts")
+# Workflow scripts run as `python`: the interpreter that runs Snakemake comes first on PATH, so its
+# environment is used (with --sdm conda, each rule's envs/workflow.yaml environment is activated in front).
+# Sockeye runs in its own environment, reached only through `sockeye_python` (a relative path is taken from
+# the workflow's folder, where `make setup` puts it).
+os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+SCRIPTS = Path(workflow.basedir) / "scripts"
+WORKFLOW_ENV = "../envs/workflow.yaml"
+SOCKEYE_ENV = "../envs/sockeye.yaml"
+
+
+def script(name, args):
+    """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template)."""
+    return f"python {SCRIPTS / name} {args}"
 
 
 def _sockeye_python(value):
@@ -54,16 +64,18 @@ def fill(pattern, **wildcards):
     return expand(pattern, **wildcards, allow_missing=True)[0]
 
 
+def _stem(rule_name, wildcard_names):
+    return ".".join(f"{{{name}}}" for name in wildcard_names) or rule_name
+
+
 def log_path(rule_name, *wildcard_names):
     """logs/<rule>/<w1>.<w2>....log"""
-    stem = ".".join("{" + name + "}" for name in wildcard_names) or rule_name
-    return f"{P.logs}/{rule_name}/{stem}.log"
+    return f"{P.logs}/{rule_name}/{_stem(rule_name, wildcard_names)}.log"
 
 
 def benchmark_path(rule_name, *wildcard_names):
     """benchmarks/<rule>/<w1>.<w2>....tsv"""
-    stem = ".".join("{" + name + "}" for name in wildcard_names) or rule_name
-    return f"{P.benchmarks}/{rule_name}/{stem}.tsv"
+    return f"{P.benchmarks}/{rule_name}/{_stem(rule_name, wildcard_names)}.tsv"
 
 
 # ---- Input functions -------------------------------------------------------------------------------------

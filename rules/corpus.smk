@@ -8,14 +8,16 @@ rule synthesize:
         expand(P.raw_synthetic, split=SPLITS, lang=["de", "en"]),
     params:
         outdir=lambda wildcards, output: str(Path(output[0]).parent),
-        flags=" ".join(
+        options=" ".join(
             f"--{key.replace('_', '-')} {value}"
             for key, value in CORPUS.get("synthetic", {}).items()
         ),
     log:
         log_path("synthesize"),
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/synth.py --outdir {params.outdir} {params.flags} 2> {log}"
+        script("synth.py", "--outdir {params.outdir} {params.options} 2> {log}")
 
 
 rule download_ted:
@@ -29,8 +31,10 @@ rule download_ted:
         log_path("download_ted"),
     resources:
         runtime=60,
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/ted.py download --url {params.url:q} --sha256 '{params.sha256}' --out {output} 2> {log}"
+        script("ted.py", "download --url {params.url:q} --sha256 '{params.sha256}' --out {output} 2> {log}")
 
 
 rule extract_ted:
@@ -41,6 +45,8 @@ rule extract_ted:
         expand(P.raw_ted, split=SPLITS, lang=LANGS),
     params:
         outdir=lambda wildcards, output: str(Path(output[0]).parent),
+        src=lambda wildcards: SRC,
+        trg=lambda wildcards: TRG,
         kind="raw" if CORPUS["tokenize"] else "tok",
         splits=" ".join(
             f"--split {ours}={theirs}"
@@ -53,9 +59,14 @@ rule extract_ted:
         ),
     log:
         log_path("extract_ted"),
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/ted.py extract --archive {input} --src {SRC} --trg {TRG} --kind {params.kind}"
-        " {params.splits} --outdir {params.outdir} 2> {log}"
+        script(
+            "ted.py",
+            "extract --archive {input} --src {params.src} --trg {params.trg} --kind {params.kind}"
+            " {params.splits} --outdir {params.outdir} 2> {log}",
+        )
 
 
 rule prepare_corpus:
@@ -67,7 +78,10 @@ rule prepare_corpus:
         trg=fill(P.text, corpus="base", lang=TRG),
         report=P.prepare_report,
     params:
+        src=lambda wildcards: SRC,
+        trg=lambda wildcards: TRG,
         max_len=lambda wildcards: CORPUS["max_len"] if wildcards.split == "train" else 0,
+        max_line_len=CORPUS["max_line_len"],
         options=" ".join(
             flag
             for flag, on in (
@@ -78,8 +92,12 @@ rule prepare_corpus:
         ),
     log:
         log_path("prepare_corpus", "split"),
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/prepare_corpus.py --src-in {input.src:q} --trg-in {input.trg:q}"
-        " --src-out {output.src} --trg-out {output.trg} --src-lang {SRC} --trg-lang {TRG}"
-        " --report {output.report} --max-len {params.max_len}"
-        " --max-line-len {CORPUS[max_line_len]} {params.options} 2> {log}"
+        script(
+            "prepare_corpus.py",
+            "--src-in {input.src:q} --trg-in {input.trg:q} --src-out {output.src} --trg-out {output.trg}"
+            " --src-lang {params.src} --trg-lang {params.trg} --report {output.report}"
+            " --max-len {params.max_len} --max-line-len {params.max_line_len} {params.options} 2> {log}",
+        )

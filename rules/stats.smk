@@ -8,8 +8,16 @@ rule corpus_stats:
         trg=fill(P.text, split="train", lang=TRG),
     output:
         P.stats,
+    params:
+        src=lambda wildcards: SRC,
+        trg=lambda wildcards: TRG,
     log:
         log_path("corpus_stats", "corpus"),
+    conda:
+        WORKFLOW_ENV
     shell:
-        "{PY} {SCRIPTS}/corpus_stats.py --corpus {wildcards.corpus} --file {SRC}={input.src}"
-        " --file {TRG}={input.trg} --output {output} 2> {log}"
+        script(
+            "corpus_stats.py",
+            "--corpus {wildcards.corpus} --file {params.src}={input.src} --file {params.trg}={input.trg}"
+            " --output {output} 2> {log}",
+        )

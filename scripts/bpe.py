@@ -34,11 +34,14 @@ def apply(codes: str | Path, infile: str | Path, outfile: str | Path) -> None:
     from subword_nmt.apply_bpe import BPE
 
     with open(codes, encoding="utf-8") as handle:
-        bpe = BPE(handle, separator=SEPARATOR)
+        merges = [line for line in handle if line.strip() and not line.startswith("#version")]
+        handle.seek(0)
+        # a tiny corpus can give no merge at all: subword-nmt cannot read such a file, and it means "identity"
+        bpe = BPE(handle, separator=SEPARATOR) if merges else None
     Path(outfile).parent.mkdir(parents=True, exist_ok=True)
     with open(infile, encoding="utf-8") as src, open(outfile, "w", encoding="utf-8", newline="\n") as out:
         for line in src:
-            out.write(bpe.process_line(line))
+            out.write(bpe.process_line(line) if bpe else " ".join(line.split()) + "\n")
 
 
 def debpe_line(line: str) -> str:

@@ -79,9 +79,8 @@ def check() -> int:
         if not versions[package].startswith(prefix):
             problems.append(f"{package} {versions[package]} found, {prefix}* expected")
     try:
-        import sockeye.train  # noqa: F401  (first: it must start its forkserver before mxnet loads)
-        import sockeye.translate  # noqa: F401
-
+        for module in COMMANDS.values():  # sockeye.train first: it starts its forkserver before mxnet loads
+            importlib.import_module(module)
         import mxnet
         import sockeye
 

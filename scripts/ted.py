@@ -67,7 +67,9 @@ def extract(archive: str | Path, src: str, trg: str, kind: str, splits: dict[str
     """Write outdir/{split}.{lang} for each split (our name → the corpus's name) and both languages."""
     other = trg if src == "en" else src
     wanted = {
-        (ours, lang): member_pattern(theirs, lang, other, kind) for ours, theirs in splits.items() for lang in (src, trg)
+        (ours, lang): member_pattern(theirs, lang, other, kind)
+        for ours, theirs in splits.items()
+        for lang in (src, trg)
     }
     found: dict[tuple[str, str], tarfile.TarInfo] = {}
     outdir = Path(outdir)

@@ -53,11 +53,10 @@ def run_workflow(
         extra = workdir / "test-config.yaml"
         extra.write_text(yaml.safe_dump(config, sort_keys=False))
         files.append(str(extra))
-    cmd = [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+    cmd = [str(SNAKEMAKE), *args, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
            "--show-failed-logs", "--config", f"sockeye_python={SOCKEYE_PYTHON}"]
     if files:
         cmd += ["--configfile", *files]
-    cmd += list(args)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")

@@ -1,0 +1,47 @@
+"""Real text (Tatoeba de-en from ../shared/corpora): Moses tokenization, cleaning, BPE and statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_workflow
+from corpus_check import count_lines
+
+
+def test_tatoeba_through_tokenization_bpe_and_stats(tmp_path: Path, tatoeba: Path) -> None:
+    config = {
+        "corpus": {
+            "source": "local",
+            "tokenize": True,
+            "lowercase": False,
+            "max_len": 30,
+            "local": {s: {"src": str(tatoeba / f"{s}.de"), "trg": str(tatoeba / f"{s}.en")}
+                      for s in ("train", "dev", "test")},
+        },
+        "architectures": {"LARGE": {"num-words": 2000}, "SMALL": {"num-words": 300}},
+        "grid": {"num-words": [300]},
+    }
+    run_workflow(tmp_path, "bpe", "stats", config=config)
+    text = tmp_path / "data/text/base"
+    # dev and test are never cleaned; train loses only pairs over 30 tokens
+    assert count_lines(text / "dev.de") == count_lines(tatoeba / "dev.de") == 1000
+    kept = count_lines(text / "train.en")
+    assert count_lines(text / "train.de") == kept
+    assert 15000 < kept <= count_lines(tatoeba / "train.en")
+    # Moses tokenization split punctuation and clitics off (sacremoses keeps "I." as an abbreviation)
+    dev_en = (text / "dev.en").read_text().splitlines()
+    split_final = sum(line.split()[-1] in {".", "?", "!", '"'} for line in dev_en)
+    assert split_final >= 0.99 * len(dev_en)
+    tokens_en = (text / "train.en").read_text().split()
+    assert "'s" in tokens_en and "'t" in tokens_en and "didn't" not in tokens_en
+    # BPE 300 segments more than BPE 2000, both keep the line count
+    small = (tmp_path / "data/bpe/300/base/train.de").read_text()
+    large = (tmp_path / "data/bpe/2000/base/train.de").read_text()
+    assert small.count("\n") == large.count("\n") == kept
+    assert small.count("@@ ") > large.count("@@ ") > 0
+    # statistics: the target side's tokens and types
+    rows = [line.split("\t") for line in (tmp_path / "results/stats/base.tsv").read_text().splitlines()]
+    assert rows[0] == ["corpus", "lang", "lines", "tokens", "types"]
+    en = next(r for r in rows if r[1] == "en")
+    assert int(en[2]) == kept
+    assert int(en[3]) == len(tokens_en) and int(en[4]) == len(set(tokens_en))

@@ -1,0 +1,139 @@
+"""Tests for scripts/sockeye_entry.py, run through the Sockeye interpreter as a subprocess.
+
+The Sockeye interpreter is $SLKD_SOCKEYE_PYTHON, by default <repo>/.venv-sockeye/bin/python;
+the tests are skipped when it is missing (the workflow venv itself has no mxnet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ENTRY = REPO / "scripts" / "sockeye_entry.py"
+SOCKEYE_PYTHON = Path(os.environ.get("SLKD_SOCKEYE_PYTHON", REPO / ".venv-sockeye" / "bin" / "python"))
+
+pytestmark = pytest.mark.skipif(
+    not SOCKEYE_PYTHON.exists(),
+    reason=f"Sockeye interpreter {SOCKEYE_PYTHON} not found (set SLKD_SOCKEYE_PYTHON or run `make setup`)",
+)
+
+WORDS_DE = ["der", "die", "das", "Hund", "Katze", "Haus", "sieht", "hat", "ein", "rot", "klein", "gross"]
+WORDS_EN = ["the", "the", "the", "dog", "cat", "house", "sees", "has", "a", "red", "small", "big"]
+
+
+def _entry(*args: str) -> list[str]:
+    return [str(SOCKEYE_PYTHON), str(ENTRY), *args]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "MXNET_CPU_WORKER_NTHREADS": "1"}
+
+
+def _make_corpus(folder: Path, lines: int) -> None:
+    """Write a synthetic word-for-word parallel corpus (deterministic)."""
+    src, trg = [], []
+    for i in range(lines):
+        idx = [(i * 7 + k * (i % 5 + 1)) % len(WORDS_DE) for k in range(3 + i % 6)]
+        src.append(" ".join(WORDS_DE[j] for j in idx))
+        trg.append(" ".join(WORDS_EN[j] for j in idx))
+    for name, rows in (("train", slice(None)), ("dev", slice(0, 20))):
+        (folder / f"{name}.de").write_text("\n".join(src[rows]) + "\n")
+        (folder / f"{name}.en").write_text("\n".join(trg[rows]) + "\n")
+
+
+def _train_args(folder: Path, model: Path) -> list[str]:
+    """The paper's flags (Appendix A) with tiny sizes; --max-updates is an absolute bound."""
+    return [
+        "train", "--source", str(folder / "train.de"), "--target", str(folder / "train.en"),
+        "--validation-source", str(folder / "dev.de"), "--validation-target", str(folder / "dev.en"),
+        "--output", str(model), "--use-cpu", "--disable-device-locking", "--seed", "1",
+        "--num-words", "100:100", "--num-embed", "8", "--num-layers", "1", "--rnn-cell-type", "lstm",
+        "--rnn-num-hidden", "8", "--max-seq-len", "100:100", "--word-min-count", "1:1",
+        "--checkpoint-frequency", "5", "--batch-size", "200", "--batch-type", "word",
+        "--keep-last-params", "3", "--decode-and-evaluate", "-1", "--decode-and-evaluate-use-cpu",
+        "--initial-learning-rate", "0.0003", "--label-smoothing", "0.1", "--optimizer", "adam",
+        "--gradient-clipping-threshold", "1.0", "--gradient-clipping-type", "abs",
+        "--learning-rate-reduce-factor", "0.7", "--learning-rate-reduce-num-not-improved", "8",
+        "--learning-rate-scheduler-type", "plateau-reduce",
+        "--learning-rate-decay-optimizer-states-reset", "best", "--learning-rate-decay-param-reset",
+        "--loss", "cross-entropy", "--embed-dropout", ".0:.0", "--encoder", "rnn", "--decoder", "rnn",
+        "--rnn-attention-type", "dot", "--rnn-dropout-inputs", ".1:.1", "--rnn-dropout-states", ".1:.1",
+        "--max-num-checkpoint-not-improved", "-1", "--max-updates", "30",
+    ]  # fmt: skip
+
+
+def _metrics_checkpoints(model: Path) -> list[int]:
+    return [int(line.split("\t")[0]) for line in (model / "metrics").read_text().splitlines()]
+
+
+def test_check_reports_versions() -> None:
+    result = subprocess.run(_entry("--check"), capture_output=True, text=True, env=_env(), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "sockeye 1.18.106" in result.stdout
+    assert "mxnet 1.9.1" in result.stdout
+    assert "numpy 1.23.5" in result.stdout
+
+
+def test_unknown_command_is_rejected() -> None:
+    result = subprocess.run(_entry("score"), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Usage" in result.stderr
+
+
+def test_killed_training_resumes_and_translates(tmp_path: Path) -> None:
+    _make_corpus(tmp_path, 300)
+    model = tmp_path / "model"
+    args = _train_args(tmp_path, model)
+    log = tmp_path / "first.log"
+
+    # 1) Start training; kill -9 once checkpoint 3 exists (so the state of checkpoint 2 is saved).
+    with log.open("w") as out:
+        proc = subprocess.Popen(_entry(*args), stdout=out, stderr=subprocess.STDOUT, env=_env())
+        deadline = time.monotonic() + 60
+        while not (model / "params.00003").exists():
+            assert proc.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no third checkpoint within 60 s"
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (model / "training_state").is_dir()
+    before = _metrics_checkpoints(model)
+    assert before[:2] == [1, 2]
+
+    # 2) Identical command again: Sockeye must resume (this crashed on numpy 1.23 without the fix).
+    resumed = subprocess.run(_entry(*args), capture_output=True, text=True, env=_env(), timeout=120)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "Resuming from saved state" in resumed.stderr
+    assert "Object arrays cannot be loaded" not in resumed.stderr
+    assert "Maximum # of updates (30) reached" in resumed.stderr
+    # Checkpoints continue: 30 updates / 5 per checkpoint = 6, no restart at 1.
+    assert _metrics_checkpoints(model) == [1, 2, 3, 4, 5, 6]
+    assert (model / "params.00006").exists()
+    assert os.readlink(model / "params.best").startswith("params.0000")
+    saved = [line for line in resumed.stderr.splitlines() if "Saved params to" in line]
+    assert saved and "params.00001" not in "".join(saved)  # resumed run never wrote checkpoint 1
+
+    # 3) Decoding with an n-best list in JSON.
+    translations = tmp_path / "out.json"
+    result = subprocess.run(
+        _entry("translate", "--models", str(model), "--use-cpu", "--disable-device-locking",
+               "--beam-size", "5", "--nbest-size", "2", "--output-type", "json", "--batch-size", "4",
+               "--input", str(tmp_path / "dev.de"), "--output", str(translations)),
+        capture_output=True, text=True, env=_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in translations.read_text().splitlines()]
+    assert [row["sentence_id"] for row in rows] == list(range(1, 21))
+    assert all(len(row["translations"]) == 2 and row["translation"] == row["translations"][0] for row in rows)
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
