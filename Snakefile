@@ -24,17 +24,34 @@ include: "rules/corpus.smk"
 include: "rules/bpe.smk"
 # 3. Corpus statistics: tokens and vocabulary per side (Table 2)
 include: "rules/stats.smk"
+# 4. Teachers: LARGE, de→en and en→de, scored on test before they distil (teacher.min_bleu)
+include: "rules/teacher.smk"
+# 5. Distillation: sharded beam search over the training set (kd, best-2, bt)
+include: "rules/distill.smk"
+# 6. Datasets: concatenations of base and distilled parts (baseline, kd, base+kd, base+kd+bt, base+best-2)
+include: "rules/datasets.smk"
+# 7. Students: the matrix of architectures x datasets x dropout x budgets x trials
+include: "rules/student.smk"
+# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves
+include: "rules/evaluate.smk"
+# 9. Tables 1-3 (CSV, Markdown, LaTeX)
+include: "rules/tables.smk"
 
 
 # ---- Targets ------------------------------------------------------------------------------------------
 
 
 rule all:
-    """Default target: the BPE-encoded corpora and their statistics (Table 3 once the models exist)."""
+    """Default target: Table 3 (the paper's main result)."""
     default_target: True
     input:
-        BPE_TARGETS,
-        STATS_TARGETS,
+        rules.table3.output,
+
+
+rule tables:
+    """Tables 1, 2 and 3."""
+    input:
+        [table_outputs(t) for t in TABLES],
 
 
 rule corpus:
@@ -44,19 +61,24 @@ rule corpus:
 
 
 rule bpe:
-    """Every BPE encoding that the tables, the teachers and the grid need."""
+    """Every BPE encoding of the base corpus that the tables, the teachers and the grid need."""
     input:
         BPE_TARGETS,
 
 
 rule stats:
-    """Tokens and vocabulary per side of every corpus (Table 2's raw numbers)."""
+    """Tokens and vocabulary per side of the base corpus and of every dataset (Table 2's raw numbers)."""
     input:
         STATS_TARGETS,
+
+
+rule teachers:
+    """The teachers that the tables' datasets need, trained and scored."""
+    input:
+        expand(P.teacher_score, direction=sc.teachers_used(config)),
 
 
 rule demo:
-    """What `make demo` runs on the embedded synthetic corpus."""
+    """What `make demo` runs on the embedded synthetic corpus: Tables 1-3."""
     input:
-        BPE_TARGETS,
-        STATS_TARGETS,
+        [table_outputs(t) for t in TABLES],

@@ -1,5 +1,6 @@
 # Shared by every stage: configuration checks, paths (built in one place), interpreters, input functions.
 
+import json
 import os
 import shutil
 import sys
@@ -52,7 +53,24 @@ def _sockeye_python(value):
 SOCKEYE_PY = _sockeye_python(config["sockeye_python"])
 
 
+DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
+TEACHER_SIZE = config["architectures"][config["teacher"]["architecture"]]["num-words"]
+THREADS = config["compute"]["threads"]
+RUNTIME = config["compute"].get("runtime", {})
+DECODING = config["decoding"]
+SHARDS = list(range(DECODING["shards"]))
+
+
 wildcard_constraints:
+    direction=sc.name_regex(list(DIRECTIONS.values())),
+    dataset=sc.name_regex(list(config["datasets"])),
+    architecture=sc.name_regex(list(config["architectures"])),
+    dropout="dropout|nodropout",
+    checkpoints="[0-9]+",
+    trial="[0-9]+",
+    shard="[0-9]+",
+    part="kd|best2|bt",
+    model="teacher/[^/]+|student/[^/]+/[^/]+/[^/]+/[^/]+/[^/]+",
     split="train|dev|test",
     lang="[a-z]{2,3}",
     size="[0-9]+",
@@ -92,8 +110,115 @@ def raw_pair(wildcards):
     }
 
 
+def device(wildcards, resources):
+    """`gpu` when the job holds a GPU (the `gpu` resource, set by profiles/slurm), else `cpu`."""
+    return "gpu" if int(resources.get("gpu", 0) or 0) > 0 else "cpu"
+
+
+def langs_of(direction):
+    """(input language, output language) of a teacher direction such as `de-en`."""
+    source, target = direction.split("-")
+    return source, target
+
+
+def teacher_data(wildcards):
+    """A teacher's BPE training and validation files (the teacher architecture's size, base corpus)."""
+    source, target = langs_of(wildcards.direction)
+    bpe = lambda split, lang: fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=lang)
+    return {
+        "source": bpe("train", source),
+        "target": bpe("train", target),
+        "validation_source": bpe("dev", source),
+        "validation_target": bpe("dev", target),
+    }
+
+
+def student_of(wildcards):
+    return sc.Student(
+        wildcards.architecture,
+        wildcards.dataset,
+        sc.parse_dropout(wildcards.dropout),
+        int(wildcards.checkpoints),
+        int(wildcards.trial),
+    )
+
+
+def student_data(wildcards):
+    """A student's BPE training data (its dataset) and validation data (base dev), at its size."""
+    size = config["architectures"][wildcards.architecture]["num-words"]
+    bpe = lambda corpus, split, lang: fill(P.bpe_text, size=size, corpus=corpus, split=split, lang=lang)
+    return {
+        "source": bpe(wildcards.dataset, "train", SRC),
+        "target": bpe(wildcards.dataset, "train", TRG),
+        "validation_source": bpe("base", "dev", SRC),
+        "validation_target": bpe("base", "dev", TRG),
+    }
+
+
+def model_dir(wildcards):
+    """The Sockeye folder of a `{model}` (never a declared output: see scripts/train_model.py)."""
+    return f"{P.models}/{wildcards.model}"
+
+
+def test_source(wildcards):
+    """The BPE test source that a `{model}` translates: its size, its input language."""
+    info = sc.parse_model(wildcards.model)
+    if info["kind"] == "teacher":
+        return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split="test", lang=langs_of(info["direction"])[0])
+    size = config["architectures"][info["architecture"]]["num-words"]
+    return fill(P.bpe_text, size=size, corpus="base", split="test", lang=SRC)
+
+
+def part_files(part, lang):
+    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, bt)."""
+    if part == "base":
+        return fill(P.text, corpus="base", split="train", lang=lang)
+    direction = DIRECTIONS["backward" if part == "bt" else "forward"]
+    return fill(P.distill_part, direction=direction, part=part, lang=lang)
+
+
+def gather_inputs(direction):
+    """A direction's shards (inputs and JSON outputs, in order) and the word-level sentences it translated."""
+    return {
+        "shards_in": expand(P.shard_in, direction=direction, shard=SHARDS),
+        "shards_out": expand(P.shard_out, direction=direction, shard=SHARDS),
+        "words": fill(P.text, corpus="base", split="train", lang=langs_of(direction)[0]),
+    }
+
+
+def shard_options(input):
+    return " ".join(f"--shard {i} {o}" for i, o in zip(input.shards_in, input.shards_out))
+
+
+def dataset_parts(wildcards):
+    parts = config["datasets"][wildcards.dataset]
+    return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
+
+
+def runs_of_table(table):
+    """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's runs (see scripts/tables.py)."""
+    return {
+        f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}": expand(P.run, **s.wildcards)[0]
+        for s in sc.students(config, [table])
+    }
+
+
+def table_args(table):
+    """scripts/tables.py's options for a table: its runs, row order (datasets) and columns."""
+    spec = config["tables"][table]
+    runs = [f"--run {key}={path}" for key, path in runs_of_table(table).items()]
+    rows = [f"--dataset {name}" for name in spec["datasets"]]
+    columns = [f"--column {c['architecture']}:{sc.dropout_label(c['dropout'])}" for c in spec["columns"]]
+    return " ".join(runs + rows + columns)
+
+
+def table_outputs(table):
+    return expand(P.table, table=table, ext=["csv", "md", "tex"])
+
+
 # ---- Targets ---------------------------------------------------------------------------------------------
 BPE_TARGETS = expand(
     P.bpe_text, size=sc.bpe_sizes(config), corpus="base", split=SPLITS, lang=LANGS
 )
-STATS_TARGETS = expand(P.stats, corpus=["base"])
+STATS_TARGETS = expand(P.stats, corpus=["base", *sc.datasets_used(config)])
+TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]

@@ -148,6 +148,46 @@ def bpe_sizes(config: dict[str, Any], grid: bool = True) -> list[int]:
     return sorted(sizes)
 
 
+def directions(config: dict[str, Any]) -> dict[str, str]:
+    """The teachers: `forward` (src-trg, for kd and best-2) and `backward` (trg-src, for bt) directions."""
+    src, trg = config["corpus"]["src"], config["corpus"]["trg"]
+    return {"forward": f"{src}-{trg}", "backward": f"{trg}-{src}"}
+
+
+def teachers_used(config: dict[str, Any]) -> list[str]:
+    """Directions of the teachers that the tables' datasets need."""
+    parts = set(parts_used(config))
+    dirs = directions(config)
+    return [d for key, d in dirs.items() if parts & ({"kd", "best2"} if key == "forward" else {"bt"})]
+
+
+def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
+    """Every sockeye.train flag of a teacher (A.2, A.4; epochs as configured)."""
+    teacher = config["teacher"]
+    flags = {**config["sockeye_train"], **config["architectures"][teacher["architecture"]]}
+    if not teacher["dropout"]:
+        flags.update(config["no_dropout"])
+    flags.update(teacher.get("train", {}))
+    flags["max-num-epochs"] = teacher["max_epochs"]
+    if "max_updates" in teacher:
+        flags["max-updates"] = teacher["max_updates"]
+    flags["seed"] = teacher["seed"]
+    return flags
+
+
+def student_flags(config: dict[str, Any], student: Student) -> dict[str, Any]:
+    """Every sockeye.train flag of a student: its architecture, dropout (A.5), budget and seed (= trial)."""
+    flags = {**config["sockeye_train"], **config["architectures"][student.architecture]}
+    if not student.dropout:
+        flags.update(config["no_dropout"])
+    # The budget as an absolute number of updates: Sockeye's --max-checkpoints counts from the point where a
+    # resumed run restarts, so a killed and resumed student would otherwise train longer than its peers.
+    interval = flags.get("checkpoint-interval", flags.get("checkpoint-frequency"))
+    flags["max-updates"] = student.checkpoints * int(interval)
+    flags["seed"] = student.trial
+    return flags
+
+
 def sockeye_args(flags: dict[str, Any]) -> list[str]:
     """Flags as sockeye's argv: `true` gives a bare flag, `false` leaves it out, any other value follows it."""
     argv: list[str] = []
@@ -184,5 +224,37 @@ def paths(outdir: str) -> SimpleNamespace:
         bpe_codes=data + "/bpe/codes.{lang}.{size}",
         bpe_text=data + "/bpe/{size}/{corpus}/{split}.{lang}",
         stats=results + "/stats/{corpus}.tsv",
+        # teachers (direction: de-en for kd and best-2, en-de for bt); the model folder is never an output
+        teacher_done=models + "/teacher/{direction}.done.json",
+        teacher_score=results + "/teachers/{direction}.json",
+        # distillation: shards of the BPE'd training side, the teacher's n-best JSON, gathered parts
+        shard_in=data + "/distill/{direction}/shards/{shard}.in",
+        shard_out=data + "/distill/{direction}/shards/{shard}.json",
+        distill_part=data + "/distill/{direction}/{part}/train.{lang}",
+        distill_report=data + "/distill/{direction}/report.json",
+        # students: one folder per (architecture, dataset, dropout, budget, trial)
+        student_done=models + "/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.done.json",
+        # any model's test translations and scores ({model}: teacher/de-en, student/SMALL/kd/dropout/...)
+        model_done=models + "/{model}.done.json",
+        test_hyp=data + "/translations/{model}/test.bpe",
+        run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
+        table=results + "/{table}.{ext}",
+        results=results,
         models=models,
     )
+
+
+def student_model(s: Student) -> str:
+    """The `{model}` name of a student, as in paths().model_done."""
+    return f"student/{s.architecture}/{s.dataset}/{dropout_label(s.dropout)}/ckpt{s.checkpoints}/trial{s.trial}"
+
+
+def parse_model(model: str) -> dict[str, str]:
+    """The wildcards of a `{model}` name: kind, and direction (teachers) or the student's coordinates."""
+    fields = model.split("/")
+    if fields[0] == "teacher" and len(fields) == 2:
+        return {"kind": "teacher", "direction": fields[1]}
+    if fields[0] == "student" and len(fields) == 6:
+        return {"kind": "student", "architecture": fields[1], "dataset": fields[2], "dropout": fields[3],
+                "checkpoints": fields[4].removeprefix("ckpt"), "trial": fields[5].removeprefix("trial")}
+    raise ValueError(f"not a model name: {model!r}")

@@ -1,0 +1,28 @@
+# Stage 8 — evaluation: test BLEU (tokenized, beam 5) and chrF with their sacrebleu signatures, and the BPE
+# train perplexity at the best checkpoint with the validation curve, one JSON per student.
+
+
+rule evaluate:
+    """Score one student's test translations; read its curve from Sockeye's metrics file."""
+    input:
+        done=P.student_done,
+        hyp=fill(
+            P.test_hyp,
+            model="student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}",
+        ),
+        ref=fill(P.text, corpus="base", split="test", lang=TRG),
+    output:
+        P.run,
+    params:
+        model_dir=lambda wildcards, input: input.done.removesuffix(".done.json"),
+        tokenize=config["evaluation"]["bleu_tokenize"],
+    log:
+        log_path("evaluate", "architecture", "dataset", "dropout", "checkpoints", "trial"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "evaluate.py",
+            "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output}"
+            " --tokenize {params.tokenize} 2> {log}",
+        )

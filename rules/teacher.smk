@@ -1,0 +1,90 @@
+# Stage 4 — teachers: LARGE models on the base bitext, de→en (kd, best-2) and en→de (bt). Each is scored on
+# the test set before it distils: below teacher.min_bleu the run stops (a weak teacher fails silently).
+
+
+rule train_teacher:
+    """A teacher with the paper's flags (A.2, A.4) and the configured epoch budget; resumes if killed."""
+    input:
+        unpack(teacher_data),
+    output:
+        P.teacher_done,
+    params:
+        sockeye=SOCKEYE_PY,
+        model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
+        flags=json.dumps(sc.teacher_flags(config)),
+        device=device,
+    threads: THREADS
+    resources:
+        runtime=RUNTIME.get("train_teacher", 2880),
+        mem_mb=16000,
+    log:
+        log_path("train_teacher", "direction"),
+    benchmark:
+        benchmark_path("train_teacher", "direction")
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "train_model.py",
+            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
+            " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
+            " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
+            " --threads {threads} 2> {log}",
+        )
+
+
+rule translate_test:
+    """Beam search on the test set with a model's best checkpoint (teachers and students alike)."""
+    input:
+        done=P.model_done,
+        source=test_source,
+    output:
+        P.test_hyp,
+    params:
+        sockeye=SOCKEYE_PY,
+        model_dir=model_dir,
+        beam=DECODING["beam_size"],
+        batch=DECODING["batch_size"],
+        device=device,
+    threads: THREADS
+    resources:
+        runtime=RUNTIME.get("translate_test", 60),
+        mem_mb=8000,
+    log:
+        f"{P.logs}/translate_test/{{model}}.log",
+    benchmark:
+        f"{P.benchmarks}/translate_test/{{model}}.tsv"
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "translate.py",
+            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --input {input.source}"
+            " --output {output} --beam-size {params.beam} --batch-size {params.batch} --device {params.device}"
+            " --threads {threads} 2> {log}",
+        )
+
+
+rule score_teacher:
+    """Tokenized test BLEU of a teacher; stops the run when it is below teacher.min_bleu."""
+    input:
+        done=P.teacher_done,
+        hyp=fill(P.test_hyp, model="teacher/{direction}"),
+        ref=lambda wildcards: fill(P.text, corpus="base", split="test", lang=langs_of(wildcards.direction)[1]),
+    output:
+        P.teacher_score,
+    params:
+        model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
+        tokenize=config["evaluation"]["bleu_tokenize"],
+        min_bleu=config["teacher"]["min_bleu"],
+    log:
+        log_path("score_teacher", "direction"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "evaluate.py",
+            "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output}"
+            " --tokenize {params.tokenize} --min-bleu {params.min_bleu} --name teacher/{wildcards.direction}"
+            " 2> {log}",
+        )

@@ -1,0 +1,122 @@
+"""Distilled corpora from a teacher's beam: shard the input, then gather Sockeye's n-best JSON into parts.
+
+    python distill.py split --input BPE_FILE --shards N --outdir DIR          (writes DIR/0.in ... DIR/N-1.in)
+    python distill.py gather --shard IN JSON [--shard ...] --input WORD_FILE --input-lang de --hyp-lang en
+                             --part kd:1 --part best2:2 --outdir DIR --report REPORT.json
+
+Sockeye (`--output-type json --nbest-size K`) writes one JSON object per input line with `translation` and,
+for K > 1, `translations` (best first). Gathering checks at every step that line counts match the input;
+hypotheses are de-BPE'd. A part `NAME:RANK` pairs the RANK-th hypothesis with the real input sentence and
+writes DIR/NAME/train.{input-lang,hyp-lang}. A pair whose hypothesis is empty or missing is left out of that
+part and counted in the report; never misaligned, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bpe import debpe_line
+from corpus_check import CorpusError, count_lines, read_lines, write_lines
+
+
+def split(infile: str | Path, shards: int, outdir: str | Path) -> list[Path]:
+    """Contiguous shards of nearly equal size (the last ones may be empty when shards > lines)."""
+    lines = Path(infile).read_text(encoding="utf-8").splitlines()
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    size, rest = divmod(len(lines), shards)
+    paths, start = [], 0
+    for i in range(shards):
+        end = start + size + (1 if i < rest else 0)
+        path = outdir / f"{i}.in"
+        path.write_text("".join(line + "\n" for line in lines[start:end]), encoding="utf-8")
+        paths.append(path)
+        start = end
+    return paths
+
+
+def read_nbest(json_path: str | Path, expected: int) -> list[list[str]]:
+    """The de-BPE'd n-best list of every line of one shard's JSON output, checked against the shard's size."""
+    hyps = []
+    with open(json_path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise CorpusError(f"{json_path}:{number}: not a JSON line ({err.msg})") from None
+            translations = obj.get("translations") or [obj.get("translation", "")]
+            hyps.append([debpe_line(t.strip()) for t in translations])
+    if len(hyps) != expected:
+        raise CorpusError(f"{json_path} has {len(hyps)} lines but its input has {expected}")
+    return hyps
+
+
+def gather(
+    shards: list[tuple[str | Path, str | Path]],
+    inputs: list[str],
+    parts: dict[str, int],
+    input_lang: str,
+    hyp_lang: str,
+    outdir: str | Path,
+) -> dict[str, object]:
+    """Write each part's two sides; return the report (counts of empty and missing hypotheses per part)."""
+    nbest: list[list[str]] = []
+    for shard_in, shard_json in shards:
+        nbest += read_nbest(shard_json, count_lines(shard_in))
+    if len(nbest) != len(inputs):
+        raise CorpusError(f"the shards hold {len(nbest)} translations but the input has {len(inputs)} lines")
+    report: dict[str, object] = {"lines": len(inputs), "parts": {}}
+    for name, rank in parts.items():
+        kept_src, kept_hyp, empty, missing = [], [], 0, 0
+        for sentence, hyps in zip(inputs, nbest, strict=True):
+            if len(hyps) < rank:
+                missing += 1
+            elif not hyps[rank - 1].strip():
+                empty += 1
+            else:
+                kept_src.append(sentence)
+                kept_hyp.append(hyps[rank - 1])
+        write_lines(Path(outdir) / name / f"train.{input_lang}", kept_src)
+        write_lines(Path(outdir) / name / f"train.{hyp_lang}", kept_hyp)
+        distinct = len({tok for hyp in kept_hyp for tok in hyp.split()})
+        report["parts"][name] = {"rank": rank, "pairs": len(kept_hyp), "empty": empty, "missing": missing,
+                                 "hyp_types": distinct}
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_split = sub.add_parser("split")
+    p_split.add_argument("--input", required=True)
+    p_split.add_argument("--shards", type=int, required=True)
+    p_split.add_argument("--outdir", required=True)
+    p_gather = sub.add_parser("gather")
+    p_gather.add_argument("--shard", nargs=2, action="append", required=True, metavar=("IN", "JSON"))
+    p_gather.add_argument("--input", required=True, help="the word-level sentences that were translated")
+    p_gather.add_argument("--input-lang", required=True)
+    p_gather.add_argument("--hyp-lang", required=True)
+    p_gather.add_argument("--part", action="append", required=True, metavar="NAME:RANK")
+    p_gather.add_argument("--outdir", required=True)
+    p_gather.add_argument("--report", required=True)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "split":
+            split(args.input, args.shards, args.outdir)
+            return 0
+        parts = {name: int(rank) for name, rank in (p.split(":") for p in args.part)}
+        report = gather([tuple(s) for s in args.shard], read_lines(args.input), parts, args.input_lang,
+                        args.hyp_lang, args.outdir)
+    except CorpusError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    Path(args.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

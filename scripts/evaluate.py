@@ -1,0 +1,113 @@
+"""Score a model: tokenized BLEU and chrF of its test translations (sacrebleu 2.x), and its training curve.
+
+    python evaluate.py --hyp TRANSLATIONS.bpe --ref TEST.trg --model-dir MODEL --output RUN.json
+                       [--tokenize none] [--min-bleu B] [--name NAME]
+
+The hypotheses are de-BPE'd and scored against the tokenized references with `--tokenize none`: the paper's
+tokenized BLEU. Sockeye's `metrics` file gives the validation curve and the BPE train perplexity at the best
+checkpoint (lowest validation perplexity, the checkpoint `params.best` points to). With `--min-bleu`, a score
+below the floor is an error (a weak teacher makes every distilled corpus meaningless).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bpe import debpe_line
+from corpus_check import count_lines
+
+
+def read_metrics(model_dir: str | Path) -> list[dict[str, float]]:
+    """Sockeye's `metrics` file: one row per checkpoint, `N<TAB>name=value<TAB>...`."""
+    rows = []
+    for line in (Path(model_dir) / "metrics").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        row: dict[str, float] = {"checkpoint": int(fields[0])}
+        for field in fields[1:]:
+            name, _, value = field.partition("=")
+            try:
+                row[name] = float(value)
+            except ValueError:
+                continue
+        rows.append(row)
+    return rows
+
+
+def best_checkpoint(rows: list[dict[str, float]]) -> dict[str, float]:
+    """The row of the lowest validation perplexity (the first one on ties, as Sockeye keeps it)."""
+    with_val = [r for r in rows if "perplexity-val" in r]
+    if not with_val:
+        raise ValueError("the metrics file has no perplexity-val")
+    return min(with_val, key=lambda r: r["perplexity-val"])
+
+
+def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
+    """BLEU and chrF with their sacrebleu signatures."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    bleu, chrf = BLEU(tokenize=tokenize), CHRF()
+    b, c = bleu.corpus_score(hyps, [refs]), chrf.corpus_score(hyps, [refs])
+    return {
+        "bleu": round(b.score, 2),
+        "bleu_signature": str(bleu.get_signature()),
+        "bleu_detail": str(b),
+        "chrf": round(c.score, 2),
+        "chrf_signature": str(chrf.get_signature()),
+    }
+
+
+def evaluate(hyp: str | Path, ref: str | Path, model_dir: str | Path, tokenize: str) -> dict[str, Any]:
+    """Everything a table or a figure needs about one model."""
+    hyps = [debpe_line(line.rstrip("\n")).strip() for line in open(hyp, encoding="utf-8")]
+    refs = [line.rstrip("\n") for line in open(ref, encoding="utf-8")]
+    if len(hyps) != len(refs):
+        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
+    rows = read_metrics(model_dir)
+    best = best_checkpoint(rows)
+    return {
+        **score(hyps, refs, tokenize),
+        "sentences": len(hyps),
+        "empty_hypotheses": sum(not h for h in hyps),
+        "best_checkpoint": int(best["checkpoint"]),
+        "checkpoints": len(rows),
+        "ppl_train": best.get("perplexity-train"),
+        "ppl_val": best["perplexity-val"],
+        "curve": [
+            {"checkpoint": int(r["checkpoint"]), "ppl_train": r.get("perplexity-train"),
+             "ppl_val": r.get("perplexity-val")}
+            for r in rows
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hyp", required=True)
+    parser.add_argument("--ref", required=True)
+    parser.add_argument("--model-dir", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--tokenize", default="none")
+    parser.add_argument("--name", default="")
+    parser.add_argument("--min-bleu", type=float, default=None)
+    args = parser.parse_args(argv)
+    result = {"name": args.name, **evaluate(args.hyp, args.ref, args.model_dir, args.tokenize)}
+    print(json.dumps({k: v for k, v in result.items() if k != "curve"}), file=sys.stderr)
+    if args.min_bleu is not None and result["bleu"] < args.min_bleu:
+        print(
+            f"ERROR: {args.name or args.model_dir} scores {result['bleu']} BLEU on {args.ref}"
+            f" ({count_lines(args.ref)} sentences), below the floor of {args.min_bleu} (teacher.min_bleu):"
+            " its distilled corpora would be meaningless. Train it longer (teacher.max_epochs) or check the data.",
+            file=sys.stderr,
+        )
+        return 1
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

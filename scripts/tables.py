@@ -1,0 +1,157 @@
+"""The paper's tables from result files: CSV (every number, per-trial values), Markdown and LaTeX.
+
+    python tables.py table1 --run DATASET:ARCH:DROPOUT:TRIAL=RUN.json ... --prefix results/table1
+    python tables.py table3 --run ... --column ARCH:DROPOUT ... --prefix results/table3
+    python tables.py table2 --stats DATASET=STATS.tsv ... --lang en --prefix results/table2
+
+Table 1: test BLEU per trial and the average (rows: datasets). Table 3: mean ± sd over trials of test BLEU and
+BPE train perplexity, one column pair per (architecture, dropout). Table 2: tokens and vocabulary of each
+dataset's target side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def fmt(mean: float, sd: float, digits: int = 2) -> str:
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def load_runs(specs: list[str]) -> dict[tuple[str, str, str], dict[int, dict[str, Any]]]:
+    """{(dataset, architecture, dropout): {trial: run}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
+    runs: dict[tuple[str, str, str], dict[int, dict[str, Any]]] = defaultdict(dict)
+    for spec in specs:
+        key, _, path = spec.partition("=")
+        dataset, arch, dropout, trial = key.rsplit(":", 3)
+        runs[(dataset, arch, dropout)][int(trial)] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return runs
+
+
+def write_all(prefix: str | Path, header: list[str], rows: list[list[Any]], md: str, tex: str) -> None:
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{prefix}.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    Path(f"{prefix}.md").write_text(md, encoding="utf-8")
+    Path(f"{prefix}.tex").write_text(tex, encoding="utf-8")
+
+
+def markdown(header: list[str], rows: list[list[str]], caption: str) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + f"\n\n{caption}\n"
+
+
+def latex(header: list[str], rows: list[list[str]], caption: str) -> str:
+    def esc(text: str) -> str:
+        return text.replace("±", r"$\pm$").replace("_", r"\_").replace("%", r"\%")
+
+    body = [" & ".join(esc(h) for h in header) + r" \\ \midrule"]
+    body += [" & ".join(esc(c) for c in row) + r" \\" for row in rows]
+    return (
+        "\\begin{table}[t]\n\\centering\n\\begin{tabular}{l" + "r" * (len(header) - 1) + "}\n\\toprule\n"
+        + "\n".join(body) + "\n\\bottomrule\n\\end{tabular}\n"
+        + f"\\caption{{{esc(caption)}}}\n\\end{{table}}\n"
+    )
+
+
+def table1(runs: dict, datasets: list[str], column: tuple[str, str], prefix: str | Path) -> None:
+    """Test BLEU per trial and average, as the paper's Table 1."""
+    trials = sorted({t for cell in runs.values() for t in cell})
+    header = ["dataset", *[f"trial_{t}" for t in trials], "avg", "sd", "bleu_signature"]
+    csv_rows, text_rows = [], []
+    for dataset in datasets:
+        cell = runs[(dataset, *column)]
+        bleus = [cell[t]["bleu"] for t in trials]
+        avg, sd = mean_sd(bleus)
+        csv_rows.append([dataset, *bleus, round(avg, 2), round(sd, 2), cell[trials[0]]["bleu_signature"]])
+        text_rows.append([dataset, *[f"{b:.2f}" for b in bleus], f"{avg:.2f}"])
+    text_header = ["Dataset", *[f"Trial {t}" for t in trials], "Avg"]
+    caption = (f"Table 1: test BLEU of {column[0]} students ({column[1]}) trained on each dataset, per trial"
+               f" (seed) and averaged. BLEU: {csv_rows[0][-1]}.")
+    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+
+
+def table3(runs: dict, datasets: list[str], columns: list[tuple[str, str]], prefix: str | Path) -> None:
+    """Mean ± sd over trials of test BLEU and BPE train perplexity per (architecture, dropout)."""
+    header = ["dataset", "architecture", "dropout", "trials", "bleu_mean", "bleu_sd", "ppl_train_mean",
+              "ppl_train_sd", "chrf_mean", "bleu_per_trial", "ppl_train_per_trial", "bleu_signature",
+              "chrf_signature"]
+    csv_rows, text_rows = [], []
+    signature = ""
+    for dataset in datasets:
+        text_row = [dataset]
+        for column in columns:
+            cell = runs[(dataset, *column)]
+            trials = sorted(cell)
+            bleus = [cell[t]["bleu"] for t in trials]
+            ppls = [cell[t]["ppl_train"] for t in trials]
+            chrfs = [cell[t]["chrf"] for t in trials]
+            (bm, bs), (pm, ps) = mean_sd(bleus), mean_sd(ppls)
+            signature = cell[trials[0]]["bleu_signature"]
+            csv_rows.append([dataset, *column, len(trials), round(bm, 2), round(bs, 2), round(pm, 2), round(ps, 2),
+                             round(statistics.fmean(chrfs), 2), ";".join(f"{b:.2f}" for b in bleus),
+                             ";".join(f"{p:.3f}" for p in ppls), signature, cell[trials[0]]["chrf_signature"]])
+            text_row += [fmt(bm, bs), fmt(pm, ps)]
+        text_rows.append(text_row)
+    text_header = ["Dataset"]
+    for arch, dropout in columns:
+        label = f"{arch} {'w/ dropout' if dropout == 'dropout' else 'no dropout'}"
+        text_header += [f"{label} BLEU", f"{label} PPL_train"]
+    caption = ("Table 3: tokenized test BLEU (beam 5) and BPE train perplexity at the best checkpoint, mean ± sd"
+               f" over trials. BLEU: {signature}.")
+    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+
+
+def table2(stats: dict[str, Path], lang: str, prefix: str | Path) -> None:
+    """Tokens and vocabulary of each dataset's target side."""
+    header = ["dataset", "lang", "lines", "tokens", "types"]
+    csv_rows, text_rows = [], []
+    for dataset, path in stats.items():
+        with open(path, encoding="utf-8") as handle:
+            row = next(r for r in csv.DictReader(handle, delimiter="\t") if r["lang"] == lang)
+        csv_rows.append([dataset, lang, int(row["lines"]), int(row["tokens"]), int(row["types"])])
+        text_rows.append([dataset, f"{int(row['tokens']):,}", f"{int(row['types']):,}"])
+    text_header = ["Dataset", "# Tokens", "# Vocab"]
+    caption = f"Table 2: number of tokens and vocabulary size of each training dataset's target side ({lang})."
+    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("table", choices=["table1", "table2", "table3"])
+    parser.add_argument("--run", action="append", default=[], metavar="DATASET:ARCH:DROPOUT:TRIAL=PATH")
+    parser.add_argument("--dataset", action="append", default=[], help="row order")
+    parser.add_argument("--column", action="append", default=[], metavar="ARCH:DROPOUT")
+    parser.add_argument("--stats", action="append", default=[], metavar="DATASET=PATH")
+    parser.add_argument("--lang", default="en")
+    parser.add_argument("--prefix", required=True)
+    args = parser.parse_args(argv)
+    columns = [tuple(c.split(":")) for c in args.column]
+    if args.table == "table2":
+        table2({k: Path(v) for k, v in (s.split("=", 1) for s in args.stats)}, args.lang, args.prefix)
+    elif args.table == "table1":
+        table1(load_runs(args.run), args.dataset, columns[0], args.prefix)
+    else:
+        table3(load_runs(args.run), args.dataset, columns, args.prefix)
+    print(Path(f"{args.prefix}.md").read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
