@@ -1,0 +1,90 @@
+"""The whole matrix through real Sockeye on a tiny synthetic corpus, down to Tables 1-3; the teacher gate."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SOCKEYE_PYTHON, run_workflow
+
+TINY = (REPO / "config/test-tiny.yaml",)
+DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
+
+pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("e2e")
+    run_workflow(workdir, "table1", "table2", "table3", configfiles=TINY, timeout=1500)
+    return workdir / "tiny"
+
+
+def test_table3_has_a_number_in_every_cell(tiny_run: Path) -> None:
+    rows = list(csv.DictReader(open(tiny_run / "results/table3.csv")))
+    assert [(r["dataset"], r["architecture"], r["dropout"]) for r in rows] == [
+        (d, a, p) for d in DATASETS for a, p in (("SMALL", "dropout"), ("SMALL", "nodropout"), ("LARGE", "dropout"))
+    ]
+    for row in rows:
+        assert 0 <= float(row["bleu_mean"]) <= 100
+        assert float(row["ppl_train_mean"]) > 1
+        assert row["trials"] == "1" and len(row["bleu_per_trial"].split(";")) == 1
+        assert "tok:none" in row["bleu_signature"] and "version:2." in row["bleu_signature"]
+        assert row["chrf_signature"].startswith("nrefs:1")
+    md = (tiny_run / "results/table3.md").read_text()
+    assert md.count("\n| ") == len(DATASETS) and "±" in md
+    assert "\\begin{tabular}" in (tiny_run / "results/table3.tex").read_text()
+
+
+def test_table1_and_table2(tiny_run: Path) -> None:
+    t1 = list(csv.reader(open(tiny_run / "results/table1.csv")))
+    assert t1[0][:3] == ["dataset", "trial_1", "avg"] and [r[0] for r in t1[1:]] == ["baseline", "kd", "base+kd"]
+    t2 = {r["dataset"]: r for r in csv.DictReader(open(tiny_run / "results/table2.csv"))}
+    assert list(t2) == DATASETS
+    base_lines = int(t2["baseline"]["lines"])
+    # concatenations keep every pair of their parts (kd may lose pairs whose hypothesis is empty, reported)
+    report = json.loads((tiny_run / "data/distill/de-en/report.json").read_text())
+    kd_pairs = report["parts"]["kd"]["pairs"]
+    assert int(t2["kd"]["lines"]) == kd_pairs == base_lines - report["parts"]["kd"]["empty"]
+    assert int(t2["base+kd"]["lines"]) == base_lines + kd_pairs
+    assert int(t2["base+best-2"]["lines"]) == base_lines + kd_pairs + report["parts"]["best2"]["pairs"]
+
+
+def test_distilled_corpora_are_aligned_and_debped(tiny_run: Path) -> None:
+    for part, direction in (("kd", "de-en"), ("best2", "de-en"), ("bt", "en-de")):
+        folder = tiny_run / f"data/distill/{direction}/{part}"
+        de, en = (folder / "train.de").read_text().splitlines(), (folder / "train.en").read_text().splitlines()
+        assert len(de) == len(en) > 0
+        hyps = en if direction == "de-en" else de
+        assert not any("@@" in h for h in hyps) and all(h.strip() for h in hyps)
+    real_en = (tiny_run / "data/text/base/train.en").read_text().splitlines()
+    bt_en = (tiny_run / "data/distill/en-de/bt/train.en").read_text().splitlines()
+    assert set(bt_en) <= set(real_en)
+
+
+def test_every_student_has_a_run_with_curve_and_its_command(tiny_run: Path) -> None:
+    runs = sorted((tiny_run / "results/runs/student").rglob("*.json"))
+    assert len(runs) == 15
+    for path in runs:
+        run = json.loads(path.read_text())
+        assert run["sentences"] == 100 and run["checkpoints"] == len(run["curve"]) >= 1
+        assert run["ppl_train"] == run["curve"][run["best_checkpoint"] - 1]["ppl_train"]
+    model = tiny_run / "models/student/SMALL/kd/nodropout/ckpt2/trial1"
+    command = (model / "command.sh").read_text()
+    assert "--rnn-dropout-inputs 0:0" in command and "--seed 1" in command and "--max-updates 40" in command
+    assert (model / "args.yaml").is_file()
+
+
+def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
+    workdir = tiny_run.parent
+    score = json.loads((tiny_run / "results/teachers/de-en.json").read_text())
+    proc = run_workflow(workdir, "table3", "-R", "score_teacher", configfiles=TINY,
+                        config={"teacher": {"min_bleu": 99.0}}, check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert f"scores {score['bleu']} BLEU" in out and "below the floor of 99.0 (teacher.min_bleu)" in out
+    # nothing finished is lost: the teachers and students stay trained
+    assert (tiny_run / "models/teacher/de-en/params.best").exists()
+    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15

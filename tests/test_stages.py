@@ -1,0 +1,136 @@
+"""Units of the model stages: distillation gathering, evaluation, tables, training commands."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import slkd_config as sc
+from conftest import load_config
+from corpus_check import CorpusError
+from distill import gather, split
+from evaluate import best_checkpoint, evaluate, read_metrics
+from tables import table1, table2, table3
+from train_model import build_argv, model_state
+
+METRICS = (
+    "1\tepoch=0\tperplexity-train=40.5\tperplexity-val=30.25\n"
+    "2\tepoch=1\tperplexity-train=12.0\tperplexity-val=9.5\tbleu-val=0.2\n"
+    "3\tconverged=False\tepoch=2\tperplexity-train=8.0\tperplexity-val=9.75\n"
+)
+
+
+def test_split_keeps_every_line_in_order(tmp_path: Path) -> None:
+    infile = tmp_path / "train.bpe"
+    infile.write_text("".join(f"s{i}\n" for i in range(7)))
+    shards = split(infile, 3, tmp_path / "shards")
+    assert [p.read_text().splitlines() for p in shards] == [["s0", "s1", "s2"], ["s3", "s4"], ["s5", "s6"]]
+    assert split(infile, 9, tmp_path / "many")[-1].read_text() == ""
+
+
+def nbest_line(i: int, hyps: list[str]) -> str:
+    obj = {"sentence_id": i, "translation": hyps[0] if hyps else "", "score": 0.5}
+    if len(hyps) > 1:
+        obj["translations"] = hyps
+    return json.dumps(obj) + "\n"
+
+
+def test_gather_pairs_ranks_and_reports_empty_hypotheses(tmp_path: Path) -> None:
+    (tmp_path / "0.in").write_text("a\nb\n")
+    (tmp_path / "1.in").write_text("c\n")
+    (tmp_path / "0.json").write_text(nbest_line(1, ["x@@ y z", "x y"]) + nbest_line(2, ["", "q"]))
+    (tmp_path / "1.json").write_text(nbest_line(1, ["only"]))
+    shards = [(tmp_path / "0.in", tmp_path / "0.json"), (tmp_path / "1.in", tmp_path / "1.json")]
+    report = gather(shards, ["A .", "B .", "C ."], {"kd": 1, "best2": 2}, "de", "en", tmp_path / "out")
+    out = tmp_path / "out"
+    assert (out / "kd/train.de").read_text() == "A .\nC .\n"
+    assert (out / "kd/train.en").read_text() == "xy z\nonly\n"
+    assert (out / "best2/train.de").read_text() == "A .\nB .\n"
+    assert (out / "best2/train.en").read_text() == "x y\nq\n"
+    assert report["parts"]["kd"] == {"rank": 1, "pairs": 2, "empty": 1, "missing": 0, "hyp_types": 3}
+    assert report["parts"]["best2"]["missing"] == 1
+
+
+def test_gather_refuses_a_short_shard(tmp_path: Path) -> None:
+    (tmp_path / "0.in").write_text("a\nb\n")
+    (tmp_path / "0.json").write_text(nbest_line(1, ["x"]))
+    with pytest.raises(CorpusError, match=r"0\.json has 1 lines but its input has 2"):
+        gather([(tmp_path / "0.in", tmp_path / "0.json")], ["A", "B"], {"kd": 1}, "de", "en", tmp_path / "o")
+
+
+def test_metrics_and_best_checkpoint(tmp_path: Path) -> None:
+    (tmp_path / "metrics").write_text(METRICS)
+    rows = read_metrics(tmp_path)
+    assert [r["checkpoint"] for r in rows] == [1, 2, 3]
+    assert best_checkpoint(rows)["checkpoint"] == 2
+    (tmp_path / "hyp").write_text("the c@@ at sleeps .\na dog .\n")
+    (tmp_path / "ref").write_text("the cat sleeps .\nthe dog .\n")
+    result = evaluate(tmp_path / "hyp", tmp_path / "ref", tmp_path, "none")
+    assert result["ppl_train"] == 12.0 and result["best_checkpoint"] == 2 and result["checkpoints"] == 3
+    assert "tok:none" in result["bleu_signature"] and "nrefs:1" in result["bleu_signature"]
+    assert 0 < result["bleu"] < 100 and result["chrf"] > result["bleu"] - 100
+    assert [c["ppl_val"] for c in result["curve"]] == [30.25, 9.5, 9.75]
+
+
+def run_json(path: Path, bleu: float, ppl: float) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"bleu": bleu, "ppl_train": ppl, "chrf": 50.0, "bleu_signature": "nrefs:1|tok:none",
+                                "chrf_signature": "chrF2"}))
+    return str(path)
+
+
+def test_table3_means_sds_and_per_trial_values(tmp_path: Path) -> None:
+    runs = {}
+    for dataset, base in (("baseline", 20.0), ("kd", 22.0)):
+        for arch in ("SMALL", "LARGE"):
+            runs[(dataset, arch, "dropout")] = {
+                t: json.loads(Path(run_json(tmp_path / f"{dataset}{arch}{t}", base + t, 3.0 + t)).read_text())
+                for t in (1, 2, 3)
+            }
+    table3(runs, ["baseline", "kd"], [("SMALL", "dropout"), ("LARGE", "dropout")], tmp_path / "t3")
+    rows = list(csv.DictReader(open(tmp_path / "t3.csv")))
+    assert len(rows) == 4
+    first = rows[0]
+    assert (first["dataset"], first["architecture"], first["bleu_mean"], first["bleu_sd"]) == ("baseline", "SMALL",
+                                                                                              "22.0", "1.0")
+    assert first["bleu_per_trial"] == "21.00;22.00;23.00" and first["ppl_train_mean"] == "5.0"
+    md = (tmp_path / "t3.md").read_text()
+    assert "| kd | 24.00 ± 1.00 | 5.00 ± 1.00 | 24.00 ± 1.00 | 5.00 ± 1.00 |" in md
+    assert r"\pm" in (tmp_path / "t3.tex").read_text()
+
+
+def test_table1_and_table2(tmp_path: Path) -> None:
+    runs = {("kd", "SMALL", "dropout"): {t: {"bleu": 20.0 + t, "bleu_signature": "sig"} for t in (1, 2)}}
+    table1(runs, ["kd"], ("SMALL", "dropout"), tmp_path / "t1")
+    assert (tmp_path / "t1.csv").read_text().splitlines()[1] == "kd,21.0,22.0,21.5,0.71,sig"
+    stats = tmp_path / "kd.tsv"
+    stats.write_text("corpus\tlang\tlines\ttokens\ttypes\nkd\tde\t2\t9\t7\nkd\ten\t2\t8\t5\n")
+    table2({"kd": stats}, "en", tmp_path / "t2")
+    assert (tmp_path / "t2.csv").read_text().splitlines()[1] == "kd,en,2,8,5"
+
+
+def test_student_flags_follow_the_paper() -> None:
+    config = load_config()
+    small_nodrop = sc.Student("SMALL", "kd", False, 100, 2)
+    flags = sc.student_flags(config, small_nodrop)
+    assert flags["num-words"] == 500 and flags["rnn-num-hidden"] == 256 and flags["seed"] == 2
+    assert flags["rnn-dropout-inputs"] == "0:0" and flags["rnn-dropout-states"] == "0:0"
+    assert flags["max-updates"] == 100 * 4000 and "max-checkpoints" not in flags
+    assert sc.student_flags(config, sc.Student("LARGE", "kd", True, 30, 1))["rnn-dropout-inputs"] == ".1:.1"
+    teacher = sc.teacher_flags(config)
+    assert teacher["num-words"] == 10000 and teacher["max-num-epochs"] == 100
+    argv = build_argv("py", "m", {"source": "s", "target": "t", "validation_source": "vs",
+                                  "validation_target": "vt"}, teacher, "cpu")
+    assert argv[-1] == "--use-cpu" and "--learning-rate-decay-param-reset" in argv
+    assert build_argv("py", "m", {"source": "s", "target": "t", "validation_source": "vs",
+                                  "validation_target": "vt"}, teacher, "gpu")[-2:] == ["--device-ids", "0"]
+
+
+def test_model_state(tmp_path: Path) -> None:
+    assert model_state(tmp_path / "none") == "new"
+    (tmp_path / "params.best").write_text("")
+    assert model_state(tmp_path) == "converged"
+    (tmp_path / "training_state").mkdir()
+    assert model_state(tmp_path) == "resumable"
