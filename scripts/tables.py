@@ -40,15 +40,19 @@ def load_runs(specs: list[str]) -> dict[tuple[str, str, str], dict[int, dict[str
     return runs
 
 
-def write_all(prefix: str | Path, header: list[str], rows: list[list[Any]], md: str, tex: str) -> None:
+def write_all(
+    prefix: str | Path, header: list[str], rows: list[list[Any]], text_header: list[str], text_rows: list[list[str]],
+    caption: str,
+) -> None:
+    """PREFIX.csv (every number), PREFIX.md and PREFIX.tex (the table as a reader sees it, with its caption)."""
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{prefix}.csv", "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    Path(f"{prefix}.md").write_text(md, encoding="utf-8")
-    Path(f"{prefix}.tex").write_text(tex, encoding="utf-8")
+    Path(f"{prefix}.md").write_text(markdown(text_header, text_rows, caption), encoding="utf-8")
+    Path(f"{prefix}.tex").write_text(latex(text_header, text_rows, caption), encoding="utf-8")
 
 
 def markdown(header: list[str], rows: list[list[str]], caption: str) -> str:
@@ -84,7 +88,7 @@ def table1(runs: dict, datasets: list[str], column: tuple[str, str], prefix: str
     text_header = ["Dataset", *[f"Trial {t}" for t in trials], "Avg"]
     caption = (f"Table 1: test BLEU of {column[0]} students ({column[1]}) trained on each dataset, per trial"
                f" (seed) and averaged. BLEU: {csv_rows[0][-1]}.")
-    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+    write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 
 def table3(runs: dict, datasets: list[str], columns: list[tuple[str, str]], prefix: str | Path) -> None:
@@ -115,7 +119,7 @@ def table3(runs: dict, datasets: list[str], columns: list[tuple[str, str]], pref
         text_header += [f"{label} BLEU", f"{label} PPL_train"]
     caption = ("Table 3: tokenized test BLEU (beam 5) and BPE train perplexity at the best checkpoint, mean ± sd"
                f" over trials. BLEU: {signature}.")
-    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+    write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 
 def table2(stats: dict[str, Path], lang: str, prefix: str | Path) -> None:
@@ -129,7 +133,7 @@ def table2(stats: dict[str, Path], lang: str, prefix: str | Path) -> None:
         text_rows.append([dataset, f"{int(row['tokens']):,}", f"{int(row['types']):,}"])
     text_header = ["Dataset", "# Tokens", "# Vocab"]
     caption = f"Table 2: number of tokens and vocabulary size of each training dataset's target side ({lang})."
-    write_all(prefix, header, csv_rows, markdown(text_header, text_rows, caption), latex(text_header, text_rows, caption))
+    write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 
 def main(argv: list[str] | None = None) -> int:
