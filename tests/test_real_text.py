@@ -45,3 +45,37 @@ def test_tatoeba_through_tokenization_bpe_and_stats(tmp_path: Path, tatoeba: Pat
     en = next(r for r in rows if r[1] == "en")
     assert int(en[2]) == kept
     assert int(en[3]) == len(tokens_en) and int(en[4]) == len(set(tokens_en))
+
+
+def test_tatoeba_teacher_kd_and_one_student(tmp_path: Path, tatoeba: Path) -> None:
+    """Real text through tokenization, BPE, a (small) teacher, its kd corpus and one student, on real Sockeye."""
+    import json
+
+    import pytest
+    from conftest import REPO, SOCKEYE_PYTHON
+
+    if not SOCKEYE_PYTHON.exists():
+        pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
+    sizes = {"train": 3000, "dev": 200, "test": 200}
+    local = {}
+    for split, n in sizes.items():
+        for lang in ("de", "en"):
+            lines = (tatoeba / f"{split}.{lang}").read_text(encoding="utf-8").splitlines()[:n]
+            (tmp_path / f"{split}.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        local[split] = {"src": str(tmp_path / f"{split}.de"), "trg": str(tmp_path / f"{split}.en")}
+    config = {"corpus": {"source": "local", "tokenize": True, "local": local}}
+    target = "tiny/results/runs/student/SMALL/kd/dropout/ckpt2/trial1.json"
+    run_workflow(tmp_path, target, configfiles=(REPO / "config/test-tiny.yaml",), config=config, timeout=900)
+    root = tmp_path / "tiny"
+    base = (root / "data/text/base/train.en").read_text().splitlines()
+    kd = (root / "data/distill/de-en/kd/train.en").read_text().splitlines()
+    report = json.loads((root / "data/distill/de-en/report.json").read_text())
+    assert report["lines"] == len(base) and len(kd) == report["parts"]["kd"]["pairs"] == len(base) - report[
+        "parts"]["kd"]["empty"]
+    assert len(kd) > 0.9 * len(base)
+    # the teacher's mode has a smaller vocabulary than the real targets (Table 2's point)
+    assert len({t for line in kd for t in line.split()}) < len({t for line in base for t in line.split()})
+    run = json.loads((root / "results/runs/student/SMALL/kd/dropout/ckpt2/trial1.json").read_text())
+    assert run["sentences"] == 200 and 0 <= run["bleu"] <= 100 and "tok:none" in run["bleu_signature"]
+    teacher = json.loads((root / "results/teachers/de-en.json").read_text())
+    assert teacher["sentences"] == 200 and teacher["name"] == "teacher/de-en"
