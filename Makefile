@@ -35,6 +35,7 @@ $(SOCKEYE_ENV)/.installed: envs/requirements-sockeye.txt
 demo: setup
 	$(SNAKEMAKE) --profile profiles/local --configfile config/demo.yaml \
 	    --config sockeye_python=$(CURDIR)/$(SK_PY) --cores $(CORES) demo
+	@echo; cat demo/results/table2.md; echo; cat demo/results/table3.md
 
 test: setup
 	$(WF_PY) -m pytest $(PYTEST_ARGS)
