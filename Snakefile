@@ -67,7 +67,7 @@ rule bpe:
 
 
 rule stats:
-    """Tokens and vocabulary per side of the base corpus and of every dataset (Table 2's raw numbers)."""
+    """Tokens and vocabulary per side of the base corpus (`table2` adds every dataset's)."""
     input:
         STATS_TARGETS,
 

@@ -83,7 +83,8 @@ def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:
     assert jobs["prepare_corpus"] == 3
     assert jobs["learn_bpe"] == 2 * len(sizes)
     assert jobs["apply_bpe"] == 2 * 3 * len(sizes)
-    assert jobs["corpus_stats"] == 1 + len(sc.datasets_used(load_config()))  # base and every dataset
+    assert jobs["corpus_stats"] == 1  # the base corpus only: no teacher is needed for these targets
+    assert "train_teacher" not in jobs
 
 
 def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
