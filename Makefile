@@ -8,6 +8,7 @@ VENV        := .venv
 SOCKEYE_ENV := .venv-sockeye
 WF_PY       := $(VENV)/bin/python
 SK_PY       := $(SOCKEYE_ENV)/bin/python
+GPU_ENV     := .venv-sockeye-gpu
 SNAKEMAKE   := $(VENV)/bin/snakemake
 CORES       ?= 2
 PYTEST_ARGS ?=
@@ -32,10 +33,36 @@ $(SOCKEYE_ENV)/.installed: envs/requirements-sockeye.txt
 	$(SK_PY) scripts/sockeye_entry.py --check
 	touch $@
 
+# GPU nodes only (not part of `make test`: the wheels are several GB). MXNet 1.9.1's CUDA 11.7 build and the
+# CUDA libraries it links; `--check` fails if ldd finds any of them missing. Then run with
+#   --config sockeye_python=$(GPU_ENV)/bin/sockeye-python
+setup-gpu: $(GPU_ENV)/.installed
+
+$(GPU_ENV)/.installed: envs/requirements-sockeye-gpu.txt envs/sockeye-gpu-python
+	test -x $(GPU_ENV)/bin/python || $(PYTHON) -m venv $(GPU_ENV)
+	$(GPU_ENV)/bin/python -m pip install --quiet --upgrade pip
+	$(GPU_ENV)/bin/python -m pip install --quiet -r envs/requirements-sockeye-gpu.txt
+	$(GPU_ENV)/bin/python -m pip install --quiet --no-deps sockeye==1.18.106
+	install -m 755 envs/sockeye-gpu-python $(GPU_ENV)/bin/sockeye-python
+	$(GPU_ENV)/bin/sockeye-python scripts/sockeye_entry.py --check
+	touch $@
+
 demo: setup
 	$(SNAKEMAKE) --profile profiles/local --configfile config/demo.yaml \
 	    --config sockeye_python=$(CURDIR)/$(SK_PY) --cores $(CORES) demo
 	@echo; cat demo/results/table2.md; echo; cat demo/results/table3.md
+
+# The demo's rule graph and job DAG as SVG (needs Graphviz's dot); the paper's: add CONFIG= (empty).
+CONFIG ?= --configfile config/demo.yaml
+dag: setup
+	@command -v dot >/dev/null || { echo "make dag needs Graphviz's dot (Debian: apt-get install graphviz)" >&2; exit 1; }
+	mkdir -p demo
+	$(SNAKEMAKE) $(CONFIG) --rulegraph demo | dot -Tsvg > demo/rulegraph.svg
+	$(SNAKEMAKE) $(CONFIG) --dag demo | dot -Tsvg > demo/dag.svg
+	@echo "demo/rulegraph.svg demo/dag.svg"
+
+clean-demo:
+	rm -rf demo
 
 test: setup
 	$(WF_PY) -m pytest $(PYTEST_ARGS)

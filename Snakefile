@@ -38,6 +38,20 @@ include: "rules/evaluate.smk"
 include: "rules/tables.smk"
 
 
+# Steps of seconds run where Snakemake runs (with a cluster executor: on the login node, not as jobs):
+# bookkeeping on files that already exist, and the download (compute nodes often have no network).
+localrules:
+    download_ted,
+    score_teacher,
+    split_for_distillation,
+    gather_distilled,
+    gather_backtranslated,
+    concat_dataset,
+    table1,
+    table2,
+    table3,
+
+
 # ---- Targets ------------------------------------------------------------------------------------------
 
 

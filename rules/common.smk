@@ -43,6 +43,16 @@ def script(name, args):
     return f"python {SCRIPTS / name} {args}"
 
 
+# One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
+TRAIN_MODEL = script(
+    "train_model.py",
+    "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
+    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
+    " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
+    " --threads {threads} 2> {log}",
+)
+
+
 def _sockeye_python(value):
     if "/" not in value:
         return shutil.which(value) or value
@@ -111,8 +121,9 @@ def raw_pair(wildcards):
 
 
 def device(wildcards, resources):
-    """`gpu` when the job holds a GPU (the `gpu` resource, set by profiles/slurm), else `cpu`."""
-    return "gpu" if int(resources.get("gpu", 0) or 0) > 0 else "cpu"
+    """Where Sockeye runs: compute.device, or with `auto` the GPU when the job holds the `gpu` resource
+    (profiles/slurm gives one to the training and decoding rules) and the CPU otherwise."""
+    return sc.sockeye_device(config["compute"].get("device", "auto"), resources.get("gpu", 0))
 
 
 def langs_of(direction):

@@ -1,5 +1,6 @@
 # Stage 7 — students: one Sockeye training per (architecture, dataset, dropout, checkpoint budget, trial).
-# Trial t trains with --seed t; the budget is --max-checkpoints; "nodropout" applies A.5.
+# Trial t trains with --seed t; the budget is checkpoints x checkpoint-frequency updates (--max-updates);
+# "nodropout" applies A.5.
 
 
 rule train_student:
@@ -24,10 +25,4 @@ rule train_student:
     conda:
         WORKFLOW_ENV
     shell:
-        script(
-            "train_model.py",
-            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
-            " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
-            " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
-            " --threads {threads} 2> {log}",
-        )
+        TRAIN_MODEL

@@ -24,13 +24,7 @@ rule train_teacher:
     conda:
         WORKFLOW_ENV
     shell:
-        script(
-            "train_model.py",
-            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
-            " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
-            " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
-            " --threads {threads} 2> {log}",
-        )
+        TRAIN_MODEL
 
 
 rule translate_test:

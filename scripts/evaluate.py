@@ -5,14 +5,16 @@
 
 The hypotheses are de-BPE'd and scored against the tokenized references with `--tokenize none`: the paper's
 tokenized BLEU. Sockeye's `metrics` file gives the validation curve and the BPE train perplexity at the best
-checkpoint (lowest validation perplexity, the checkpoint `params.best` points to). With `--min-bleu`, a score
-below the floor is an error (a weak teacher makes every distilled corpus meaningless).
+checkpoint (lowest validation perplexity, the checkpoint `params.best` points to); its `log` gives the number
+of parameters (figure 2). With `--min-bleu`, a score below the floor is an error (a weak teacher makes every
+distilled corpus meaningless).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,24 @@ def read_metrics(model_dir: str | Path) -> list[dict[str, float]]:
                 continue
         rows.append(row)
     return rows
+
+
+# Sockeye 1.18 logs `Total # of parameters: %d`; a thousands separator (1,234,567) is accepted too
+PARAMETERS = re.compile(r"Total # of parameters:\s*(\d{1,3}(?:[,.'_\u00a0\u202f]\d{3})+|\d+)")
+
+
+def read_parameters(model_dir: str | Path) -> int | None:
+    """The model's size from Sockeye's `log` ("Total # of parameters: N", the last one), None if not logged."""
+    log = Path(model_dir) / "log"
+    if not log.is_file():
+        return None
+    found = None
+    with open(log, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            match = PARAMETERS.search(line)
+            if match:
+                found = int(re.sub(r"\D", "", match.group(1)))
+    return found
 
 
 def best_checkpoint(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -77,6 +97,7 @@ def evaluate(hyp: str | Path, ref: str | Path, model_dir: str | Path, tokenize: 
         "checkpoints": len(rows),
         "ppl_train": best.get("perplexity-train"),
         "ppl_val": best["perplexity-val"],
+        "parameters": read_parameters(model_dir),
         "curve": [
             {"checkpoint": int(r["checkpoint"]), "ppl_train": r.get("perplexity-train"),
              "ppl_val": r.get("perplexity-val")}

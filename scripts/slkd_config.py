@@ -42,6 +42,20 @@ class Student:
         }
 
 
+def sockeye_device(setting: str, gpus: Any) -> str:
+    """`gpu` or `cpu` for one job: the compute.device setting, where `auto` means the GPU exactly when the job
+    holds at least one (its `gpu` resource, a count; SLURM then exports that device as CUDA_VISIBLE_DEVICES)."""
+    if setting in ("cpu", "gpu"):
+        return setting
+    if setting != "auto":
+        raise ConfigError(f"compute.device: {setting!r} is not one of auto, cpu, gpu")
+    try:
+        count = int(gpus or 0)
+    except (TypeError, ValueError):
+        raise ConfigError(f"resource gpu: {gpus!r} is not a number of GPUs") from None
+    return "gpu" if count > 0 else "cpu"
+
+
 def dropout_label(dropout: bool) -> str:
     """The path component of a dropout setting."""
     return "dropout" if dropout else "nodropout"

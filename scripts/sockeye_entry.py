@@ -6,6 +6,11 @@ Usage::
     python scripts/sockeye_entry.py translate ARGS...  # same as python -m sockeye.translate ARGS
     python scripts/sockeye_entry.py --check            # print versions, exit non-zero if unusable
 
+``--check`` also runs ``ldd`` on MXNet's ``libmxnet.so`` and fails when a library it links is not found
+(the CUDA wheel, mxnet-cu117, needs CUDA 11 libraries that it does not bundle: `make setup-gpu` installs
+them from PyPI's nvidia-*-cu11 packages and envs/sockeye-gpu-python puts them on the loader's path).
+``libcuda.so.1`` is exempt: it comes with the GPU driver, on the GPU nodes only.
+
 Sockeye 1.18.106 predates numpy 1.23, so before running it this module patches, at run time
 and only inside Sockeye's own modules (the installed package is never edited):
 
@@ -24,11 +29,16 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
+import re
+import subprocess
 import sys
 import types
+from pathlib import Path
 from typing import Any
 
 EXPECTED = {"sockeye": "1.18.106", "mxnet": "1.9.", "numpy": "1.23.", "sacrebleu": "1."}
+DRIVER_LIBRARIES = {"libcuda.so.1"}  # installed with the NVIDIA driver on GPU nodes, never from PyPI
 COMMANDS = {"train": "sockeye.train", "translate": "sockeye.translate"}
 
 
@@ -66,18 +76,52 @@ def patch_sockeye() -> int:
     return patched
 
 
+def installed_version(package: str) -> str | None:
+    """The installed version of `package`; for mxnet also its CUDA builds (mxnet-cu117, ...)."""
+    names = [package]
+    if package == "mxnet":
+        names += sorted({d.metadata["Name"] for d in importlib.metadata.distributions()
+                         if re.fullmatch(r"mxnet-cu\d+", (d.metadata["Name"] or "").lower())})
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def missing_libraries(ldd_output: str) -> list[str]:
+    """The libraries that `ldd` reports `not found`, less those that come with the GPU driver."""
+    missing = re.findall(r"^\s*(\S+) => not found", ldd_output, re.M)
+    return [name for name in missing if name not in DRIVER_LIBRARIES]
+
+
+def libmxnet() -> Path | None:
+    """MXNet's shared library, found without importing mxnet."""
+    spec = importlib.util.find_spec("mxnet")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "libmxnet.so"
+    return path if path.exists() else None
+
+
 def check() -> int:
     """Import mxnet and sockeye, print versions; return 0 if they are the expected ones."""
     problems = []
     versions = {}
     for package, prefix in EXPECTED.items():
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
+        version = installed_version(package)
+        if version is None:
             problems.append(f"{package} is not installed")
             continue
+        versions[package] = version
         if not versions[package].startswith(prefix):
             problems.append(f"{package} {versions[package]} found, {prefix}* expected")
+    library = libmxnet()
+    if library is not None:
+        ldd = subprocess.run(["ldd", str(library)], capture_output=True, text=True)
+        for name in missing_libraries(ldd.stdout):
+            problems.append(f"{library.name} needs {name}, which the loader does not find")
     try:
         for module in COMMANDS.values():  # sockeye.train first: it starts its forkserver before mxnet loads
             importlib.import_module(module)
@@ -85,7 +129,8 @@ def check() -> int:
         import sockeye
 
         print(f"sockeye {sockeye.__version__}")
-        print(f"mxnet {mxnet.__version__}")
+        cuda = mxnet.runtime.Features().is_enabled("CUDA")
+        print(f"mxnet {mxnet.__version__} (CUDA build: {'yes' if cuda else 'no'})")
         print(f"numpy {versions.get('numpy', '?')}")
         print(f"sacrebleu {versions.get('sacrebleu', '?')}")
         print(f"patched modules {patch_sockeye()}")

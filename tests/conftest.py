@@ -76,6 +76,19 @@ def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return counts
 
 
+TINY = REPO / "config/test-tiny.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tables 1-3 of config/test-tiny.yaml, run locally through real Sockeye (~3 min); its outdir."""
+    if not SOCKEYE_PYTHON.exists():
+        pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
+    workdir = tmp_path_factory.mktemp("e2e")
+    run_workflow(workdir, "table1", "table2", "table3", configfiles=(TINY,), timeout=1500)
+    return workdir / "tiny"
+
+
 @pytest.fixture
 def tatoeba() -> Path:
     """The real Tatoeba text in ../shared/corpora (CI has it; a user's clone may not)."""

@@ -92,3 +92,11 @@ def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
     jobs = planned_jobs(proc)
     assert jobs["synthesize"] == 1
     assert "download_ted" not in jobs
+
+
+def test_sockeye_device_follows_the_gpu_resource_unless_forced() -> None:
+    assert sc.sockeye_device("auto", 1) == "gpu"
+    assert sc.sockeye_device("auto", 0) == sc.sockeye_device("auto", None) == "cpu"
+    assert sc.sockeye_device("cpu", 1) == "cpu" and sc.sockeye_device("gpu", 0) == "gpu"
+    with pytest.raises(sc.ConfigError, match="resource gpu: 'a100' is not a number"):
+        sc.sockeye_device("auto", "a100")

@@ -15,13 +15,6 @@ DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
 pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("e2e")
-    run_workflow(workdir, "table1", "table2", "table3", configfiles=TINY, timeout=1500)
-    return workdir / "tiny"
-
-
 def test_table3_has_a_number_in_every_cell(tiny_run: Path) -> None:
     rows = list(csv.DictReader(open(tiny_run / "results/table3.csv")))
     assert [(r["dataset"], r["architecture"], r["dropout"]) for r in rows] == [

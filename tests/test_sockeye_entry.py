@@ -137,3 +137,44 @@ def test_killed_training_resumes_and_translates(tmp_path: Path) -> None:
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+def test_check_reports_a_cpu_build_whose_libraries_all_resolve() -> None:
+    result = subprocess.run(_entry("--check"), capture_output=True, text=True, env=_env(), timeout=120)
+    assert "mxnet 1.9.1 (CUDA build: no)" in result.stdout
+    assert "loader does not find" not in result.stderr
+
+
+def test_missing_libraries_reads_ldd_and_exempts_the_driver() -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    from sockeye_entry import missing_libraries
+
+    ldd = (
+        "\tlinux-vdso.so.1 (0x00007ffd)\n"
+        "\tlibcudart.so.11.0 => /env/site-packages/nvidia/cuda_runtime/lib/libcudart.so.11.0 (0x7f)\n"
+        "\tlibcudnn.so.8 => not found\n"
+        "\tlibcuda.so.1 => not found\n"
+        "\tlibnccl.so.2 => not found\n"
+    )
+    assert missing_libraries(ldd) == ["libcudnn.so.8", "libnccl.so.2"]
+    assert missing_libraries("\tlibm.so.6 => /lib/libm.so.6 (0x7f)\n") == []
+
+
+def test_gpu_interpreter_puts_every_nvidia_library_folder_on_the_loader_path(tmp_path: Path) -> None:
+    """envs/sockeye-gpu-python, as `make setup-gpu` installs it, in a stand-in environment."""
+    bin_dir = tmp_path / "env/bin"
+    bin_dir.mkdir(parents=True)
+    site = tmp_path / "env/lib/python3.11/site-packages/nvidia"
+    for package in ("cudnn", "cublas", "nccl"):
+        (site / package / "lib").mkdir(parents=True)
+    (site / "include-only").mkdir()
+    (bin_dir / "python").write_text('#!/bin/sh\necho "$LD_LIBRARY_PATH|$*"\n')
+    (bin_dir / "python").chmod(0o755)
+    wrapper = bin_dir / "sockeye-python"
+    wrapper.write_bytes((REPO / "envs/sockeye-gpu-python").read_bytes())
+    wrapper.chmod(0o755)
+    out = subprocess.run([str(wrapper), "x.py", "--check"], capture_output=True, text=True, timeout=30,
+                         env={**os.environ, "LD_LIBRARY_PATH": "/site/lib"}, check=True).stdout.strip()
+    path, _, args = out.partition("|")
+    assert args == "x.py --check"
+    assert path.split(":") == [str(site.resolve() / p / "lib") for p in ("cublas", "cudnn", "nccl")] + ["/site/lib"]

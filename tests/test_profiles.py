@@ -1,0 +1,80 @@
+"""The profiles, planned: `snakemake -n --profile slurm table3` from the repository root (the card's words) and
+`--profile profiles/slurm` plan the paper's matrix, with one GPU on each training and decoding job, Sockeye on
+that GPU, and the site's account and partitions. No cluster is needed for a dry run (tests/test_slurm.py runs
+one)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import yaml
+from conftest import REPO, SNAKEMAKE, planned_jobs
+
+GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}
+
+
+def dry_run(*args: str) -> str:
+    proc = subprocess.run([str(SNAKEMAKE), "-n", *args], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def jobs_of(plan: str) -> dict[str, list[str]]:
+    """Each planned job's text block (resources, shell command), by rule."""
+    blocks: dict[str, list[str]] = {}
+    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule )", plan):
+        match = re.search(r"^(?:local)?rule (\w+):", block, re.M)
+        if match:
+            blocks.setdefault(match.group(1), []).append(block)
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def slurm_plan() -> str:
+    return dry_run("--profile", "slurm", "table3")
+
+
+def test_profile_by_name_from_the_root_is_profiles_slurm() -> None:
+    assert (REPO / "slurm").is_symlink() and (REPO / "slurm").resolve() == (REPO / "profiles/slurm").resolve()
+
+
+def test_slurm_dry_run_plans_the_paper_matrix(slurm_plan: str) -> None:
+    jobs = planned_jobs(subprocess.CompletedProcess([], 0, slurm_plan, ""))
+    assert jobs["train_teacher"] == 2 and jobs["train_student"] == 45 and jobs["evaluate"] == 45
+    assert jobs["distill"] == 16 and jobs["translate_test"] == 47
+    by_path = dry_run("--profile", "profiles/slurm", "table3")
+    assert planned_jobs(subprocess.CompletedProcess([], 0, by_path, "")) == jobs
+
+
+def test_gpu_rules_hold_a_gpu_and_sockeye_uses_it(slurm_plan: str) -> None:
+    blocks = jobs_of(slurm_plan)
+    assert GPU_RULES <= set(blocks)
+    for rule, texts in blocks.items():
+        for text in texts:
+            resources = re.search(r"resources: (.*)", text)
+            if resources is None:
+                continue
+            res = resources.group(1)
+            assert "slurm_account=my_account" in res, (rule, res)
+            if rule in GPU_RULES:
+                assert "gpu=1" in res and "slurm_partition=gpu" in res, (rule, res)
+                assert "--device gpu" in text and "--device cpu" not in text, rule
+            else:
+                assert "gpu=" not in res and "slurm_partition=cpu" in res, (rule, res)
+    runtimes = {rule: re.search(r"runtime=(\d+)", blocks[rule][0]).group(1) for rule in GPU_RULES}
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert runtimes == {rule: str(minutes) for rule, minutes in config["compute"]["runtime"].items()}
+
+
+def test_slurm_profile_requeues_and_retries() -> None:
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    assert profile["executor"] == "slurm" and profile["slurm-requeue"] is True and profile["retries"] >= 1
+    assert set(profile["set-resources"]) == GPU_RULES
+
+
+def test_local_profile_runs_sockeye_on_the_cpu() -> None:
+    plan = dry_run("--profile", "profiles/local", "--configfile", "config/demo.yaml", "-p", "table3")
+    train = jobs_of(plan)["train_student"][0]
+    assert "--device cpu" in train and "gpu=" not in train

@@ -1,0 +1,178 @@
+"""The SLURM profile, for real: config/test-tiny.yaml's Table 3 through `profiles/slurm` on a one-node cluster
+(.ci/slurm-cluster.sh, which CI brings up before `make test`), with a job made to fail once and a training
+cancelled with scancel mid-way; both are retried, the training resumes from its last checkpoint.
+
+Where no cluster answers, the test skips with the reason (a user's machine), except in CI, where it fails."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
+
+CLUSTER = REPO / ".ci/slurm-cluster.sh"
+TEACHER = "tiny/models/teacher/de-en"
+GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}
+
+
+def cluster_answers() -> bool:
+    if shutil.which("sbatch") is None:
+        return False
+    return subprocess.run(["bash", str(CLUSTER), "status"], capture_output=True, timeout=60).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> None:
+    if not cluster_answers():
+        message = f"no SLURM cluster answers (bring one up with: sudo bash {CLUSTER.relative_to(REPO)} up)"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run starts it before `make test`")
+        pytest.skip(message)
+    if not SOCKEYE_PYTHON.exists():
+        pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
+
+
+def ci_profile(folder: Path) -> Path:
+    """profiles/slurm with the test cluster's names and CI's speed-ups: a profile of its own, as a site would
+    write (`--set-resources` on the command line would replace the profile's whole entry of a rule)."""
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    profile.update({"jobs": 4, "latency-wait": 5, "slurm-init-seconds-before-status-checks": 2,
+                    "slurm-logdir": str(folder / "slurm-logs"), "keep-going": False})
+    profile["default-resources"].update(slurm_account="ci", slurm_partition="gpu", mem_mb=500)
+    for resources in profile["set-resources"].values():
+        resources.update(slurm_account="ci", slurm_partition="gpu", mem_mb=1500)
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return folder
+
+
+def fail_once_python(folder: Path) -> Path:
+    """A Sockeye interpreter whose first decoding (of the whole run) fails, as a flaky node would."""
+    wrapper = folder / "python"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$2" = translate ] && mkdir "{folder}/failed-once" 2>/dev/null; then\n'
+        '  echo "made to fail by tests/test_slurm.py" >&2; exit 3\n'
+        "fi\n"
+        f'exec "{SOCKEYE_PYTHON}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def scancel_teacher_midway(workdir: Path, stop: threading.Event, cancelled: list[str]) -> None:
+    """Cancel the de-en teacher's SLURM job once it has written its third checkpoint."""
+    model = workdir / TEACHER
+    while not stop.is_set():
+        if (model / "params.00003").exists() and (model / "training_state").is_dir():
+            queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True, timeout=30)
+            for line in queue.stdout.splitlines():
+                job_id, _, comment = line.partition(" ")
+                if comment == "rule_train_teacher_wildcards_de-en":
+                    subprocess.run(["scancel", job_id], check=True, timeout=30)
+                    cancelled.append(job_id)
+                    return
+        time.sleep(0.2)
+
+
+def accounting(since: str) -> list[dict[str, str]]:
+    """sacct's records of the jobs (not steps) submitted since `since`."""
+    out = subprocess.run(["sacct", "-X", "-n", "-P", "-S", since, "-o", "JobID,State,Comment%200,AllocTRES%200"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    keys = ("id", "state", "comment", "tres")
+    return [dict(zip(keys, line.split("|"), strict=True)) for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def slurm_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("slurm")
+    workdir = folder / "work"
+    workdir.mkdir()
+    profile = ci_profile(folder / "profile")
+    python = fail_once_python(folder)
+    overrides = folder / "ci-config.yaml"
+    # the cluster's GPUs are /dev/null: jobs hold one (sbatch --gpus=1) but MXNet's CPU build runs the step
+    overrides.write_text(yaml.safe_dump({"compute": {"threads": 1, "device": "cpu"}}))
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
+    cmd = ["timeout", "-k", "30", "1500", str(SNAKEMAKE), "table3", "--profile", str(profile),
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(TINY), str(overrides), "--config", f"sockeye_python={python}"]
+    stop, cancelled = threading.Event(), []
+    watcher = threading.Thread(target=scancel_teacher_midway, args=(workdir, stop, cancelled), daemon=True)
+    watcher.start()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, "PATH":
+                              f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"})
+    finally:
+        stop.set()
+        watcher.join()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"snakemake through SLURM failed ({proc.returncode}):\n{out[-12000:]}"
+    return {"out": tiny_of(workdir), "log": out, "jobs": accounting(since), "cancelled": cancelled,
+            "failed_once": (folder / "failed-once").is_dir()}
+
+
+def tiny_of(workdir: Path) -> Path:
+    return workdir / "tiny"
+
+
+def rule_of(job: dict[str, str]) -> str:
+    return job["comment"].removeprefix("rule_").partition("_wildcards_")[0]
+
+
+def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_run: dict) -> None:
+    jobs = [j for j in slurm_run["jobs"] if j["comment"].startswith("rule_")]
+    done = [j for j in jobs if j["state"] == "COMPLETED"]
+    by_rule: dict[str, int] = {}
+    for job in done:
+        by_rule[rule_of(job)] = by_rule.get(rule_of(job), 0) + 1
+    # the matrix of config/test-tiny.yaml's Table 3: 2 teachers, 15 students, each student evaluated
+    assert by_rule["train_teacher"] == 2 and by_rule["train_student"] == 15 and by_rule["evaluate"] == 15
+    assert by_rule["translate_test"] == 2 + 15 and by_rule["distill"] == 2 * 2
+    # bookkeeping rules run where Snakemake runs (localrules), never as jobs
+    assert not {"table3", "concat_dataset", "score_teacher"} & set(by_rule)
+    for job in done:
+        holds_gpu = "gres/gpu=1" in job["tres"]
+        assert holds_gpu == (rule_of(job) in GPU_RULES), job
+
+
+def test_a_job_that_failed_once_was_retried(slurm_run: dict) -> None:
+    assert slurm_run["failed_once"]
+    decodings = [j for j in slurm_run["jobs"] if rule_of(j) == "translate_test"]
+    failed = [j for j in decodings if j["state"] == "FAILED"]
+    assert len(failed) == 1
+    again = [j for j in decodings if j["comment"] == failed[0]["comment"] and j["state"] == "COMPLETED"]
+    assert len(again) == 1 and int(again[0]["id"]) > int(failed[0]["id"])
+
+
+def test_a_cancelled_training_was_resubmitted_and_resumed(slurm_run: dict) -> None:
+    assert len(slurm_run["cancelled"]) == 1, "the teacher's job was never seen running"
+    teacher_jobs = [j for j in slurm_run["jobs"] if j["comment"] == "rule_train_teacher_wildcards_de-en"]
+    assert [j["state"].split()[0] for j in teacher_jobs] == ["CANCELLED", "COMPLETED"]
+    assert teacher_jobs[0]["id"] == slurm_run["cancelled"][0]
+    teacher = slurm_run["out"] / "models/teacher/de-en"
+    record = json.loads(Path(f"{teacher}.done.json").read_text())
+    assert record["state_before"] == "resumable" and record["checkpoints_before"] >= 3
+    rows = [int(r.split("\t")[0]) for r in (teacher / "metrics").read_text().splitlines()]
+    assert rows == list(range(1, record["checkpoints"] + 1))
+    assert "Resuming from saved state" in (teacher / "log").read_text()
+
+
+def test_results_have_the_structure_of_a_local_run(slurm_run: dict, tiny_run: Path) -> None:
+    def table(out: Path) -> tuple[list[str], list[tuple[str, str, str]]]:
+        rows = list(csv.DictReader(open(out / "results/table3.csv")))
+        return list(rows[0]), [(r["dataset"], r["architecture"], r["dropout"]) for r in rows]
+
+    assert table(slurm_run["out"]) == table(tiny_run)
+    runs = lambda out: sorted(p.relative_to(out) for p in (out / "results/runs").rglob("*.json"))  # noqa: E731
+    assert runs(slurm_run["out"]) == runs(tiny_run)
+    for row in csv.DictReader(open(slurm_run["out"] / "results/table3.csv")):
+        assert 0 <= float(row["bleu_mean"]) <= 100 and "tok:none" in row["bleu_signature"]
