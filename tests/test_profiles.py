@@ -71,6 +71,8 @@ def test_gpu_rules_hold_a_gpu_and_sockeye_uses_it(slurm_plan: str) -> None:
 def test_slurm_profile_requeues_and_retries() -> None:
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     assert profile["executor"] == "slurm" and profile["slurm-requeue"] is True and profile["retries"] >= 1
+    # sacct says "CANCELLED by <uid>" after scancel, which the plugin (2.8) would wait on forever
+    assert profile["slurm-status-command"] == "squeue"
     assert set(profile["set-resources"]) == GPU_RULES
 
 

@@ -50,6 +50,7 @@ def ci_profile(folder: Path) -> Path:
     profile["default-resources"].update(slurm_account="ci", slurm_partition="gpu", mem_mb=500)
     for resources in profile["set-resources"].values():
         resources.update(slurm_account="ci", slurm_partition="gpu", mem_mb=1500)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return folder
 
