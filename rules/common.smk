@@ -63,6 +63,15 @@ def _sockeye_python(value):
 SOCKEYE_PY = _sockeye_python(config["sockeye_python"])
 
 
+onstart:
+    # before any job runs (not for dry runs): a missing Sockeye interpreter would fail every training later
+    if not (os.path.isfile(SOCKEYE_PY) and os.access(SOCKEYE_PY, os.X_OK)):
+        raise WorkflowError(
+            f"sockeye_python: {config['sockeye_python']} ({SOCKEYE_PY}) is not an executable interpreter;"
+            " build it with `make setup` (CPU) or `make setup-gpu` (GPU), or set sockeye_python (config)"
+        )
+
+
 DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
 TEACHER_SIZE = config["architectures"][config["teacher"]["architecture"]]["num-words"]
 THREADS = config["compute"]["threads"]

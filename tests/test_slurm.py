@@ -72,8 +72,9 @@ def fail_once_python(folder: Path) -> Path:
 def scancel_teacher_midway(workdir: Path, stop: threading.Event, cancelled: list[str]) -> None:
     """Cancel the de-en teacher's SLURM job once it has written its third checkpoint."""
     model = workdir / TEACHER
+    metrics = model / "metrics"
     while not stop.is_set():
-        if (model / "params.00003").exists() and (model / "training_state").is_dir():
+        if (model / "training_state").is_dir() and metrics.exists() and len(metrics.read_text().splitlines()) >= 3:
             queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True, timeout=30)
             for line in queue.stdout.splitlines():
                 job_id, _, comment = line.partition(" ")
@@ -161,7 +162,8 @@ def test_a_cancelled_training_was_resubmitted_and_resumed(slurm_run: dict) -> No
     assert teacher_jobs[0]["id"] == slurm_run["cancelled"][0]
     teacher = slurm_run["out"] / "models/teacher/de-en"
     record = json.loads(Path(f"{teacher}.done.json").read_text())
-    assert record["state_before"] == "resumable" and record["checkpoints_before"] >= 3
+    # Sockeye saves its training state after the checkpoint's metrics row: it may be one checkpoint behind
+    assert record["state_before"] == "resumable" and record["checkpoints_before"] >= 2
     rows = [int(r.split("\t")[0]) for r in (teacher / "metrics").read_text().splitlines()]
     assert rows == list(range(1, record["checkpoints"] + 1))
     assert "Resuming from saved state" in (teacher / "log").read_text()
