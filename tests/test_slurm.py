@@ -45,6 +45,7 @@ def ci_profile(folder: Path) -> Path:
     """profiles/slurm with the test cluster's names and CI's speed-ups: a profile of its own, as a site would
     write (`--set-resources` on the command line would replace the profile's whole entry of a rule)."""
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    profile.pop("config")  # the GPU environment: the test names its own (CPU) interpreter
     profile.update({"jobs": 4, "latency-wait": 5, "slurm-init-seconds-before-status-checks": 2,
                     "slurm-logdir": str(folder / "slurm-logs"), "keep-going": False})
     profile["default-resources"].update(slurm_account="ci", slurm_partition="gpu", mem_mb=500)
