@@ -68,5 +68,5 @@ test: setup
 	$(WF_PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check scripts tests
+	$(VENV)/bin/ruff check scripts tests bench
 	$(SNAKEMAKE) --lint --configfile config/demo.yaml
