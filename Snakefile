@@ -36,6 +36,8 @@ include: "rules/student.smk"
 include: "rules/evaluate.smk"
 # 9. Tables 1-3 (CSV, Markdown, LaTeX)
 include: "rules/tables.smk"
+# 10. Figures (PNG, PDF and the plotted series as CSV): Fig. 1, validation curves
+include: "rules/figures.smk"
 
 
 # Steps of seconds run where Snakemake runs (with a cluster executor: on the login node, not as jobs):
@@ -50,6 +52,7 @@ localrules:
     table1,
     table2,
     table3,
+    figure1,
 
 
 # ---- Targets ------------------------------------------------------------------------------------------
@@ -66,6 +69,12 @@ rule tables:
     """Tables 1, 2 and 3."""
     input:
         [table_outputs(t) for t in TABLES],
+
+
+rule figures:
+    """The figures: Fig. 1 (validation curves of Table 3's students)."""
+    input:
+        [figure_outputs(f) for f in FIGURES],
 
 
 rule corpus:
@@ -93,6 +102,7 @@ rule teachers:
 
 
 rule demo:
-    """What `make demo` runs on the embedded synthetic corpus: Tables 1-3."""
+    """What `make demo` runs on the embedded synthetic corpus: Tables 1-3 and the figures."""
     input:
         [table_outputs(t) for t in TABLES],
+        [figure_outputs(f) for f in FIGURES],

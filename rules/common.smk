@@ -236,9 +236,14 @@ def table_outputs(table):
     return expand(P.table, table=table, ext=["csv", "md", "tex"])
 
 
+def figure_outputs(figure):
+    return expand(P.figure, figure=figure, ext=["png", "pdf", "csv"])
+
+
 # ---- Targets ---------------------------------------------------------------------------------------------
 BPE_TARGETS = expand(
     P.bpe_text, size=sc.bpe_sizes(config), corpus="base", split=SPLITS, lang=LANGS
 )
 STATS_TARGETS = expand(P.stats, corpus=["base"])  # the datasets' statistics come with table2
 TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]
+FIGURES = ["fig1"] if "table3" in config["tables"] else []  # Figures 2 and 3 come with the grid (A.1)

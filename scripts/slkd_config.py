@@ -253,6 +253,7 @@ def paths(outdir: str) -> SimpleNamespace:
         test_hyp=data + "/translations/{model}/test.bpe",
         run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
         table=results + "/{table}.{ext}",
+        figure=results + "/figures/{figure}.{ext}",
         results=results,
         models=models,
     )

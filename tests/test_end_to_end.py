@@ -70,7 +70,23 @@ def test_every_student_has_a_run_with_curve_and_its_command(tiny_run: Path) -> N
     assert (model / "args.yaml").is_file()
 
 
+def test_figure1_plots_the_students_validation_curves(tiny_run: Path) -> None:
+    run_workflow(tiny_run.parent, "figures", configfiles=TINY)
+    figures = tiny_run / "results/figures"
+    assert (figures / "fig1.png").stat().st_size > 0 and (figures / "fig1.pdf").stat().st_size > 0
+    rows = list(csv.DictReader(open(figures / "fig1.csv")))
+    assert {(r["architecture"], r["dropout"]) for r in rows} == {("SMALL", "dropout"), ("SMALL", "nodropout"),
+                                                                 ("LARGE", "dropout")}
+    for row in rows:  # trials 1: each plotted point is the run file's validation perplexity at that checkpoint
+        run = json.loads((tiny_run / "results/runs/student" / row["architecture"] / row["dataset"] / row["dropout"]
+                          / "ckpt2/trial1.json").read_text())
+        curve = {p["checkpoint"]: p["ppl_val"] for p in run["curve"]}
+        assert float(row["ppl_val_mean"]) == pytest.approx(curve[int(row["checkpoint"])])
+    assert len(rows) == 5 * 3 * 2  # datasets x settings x checkpoints
+
+
 def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
+    """Last in this module: it leaves the tiny run without its de-en teacher score."""
     workdir = tiny_run.parent
     score = json.loads((tiny_run / "results/teachers/de-en.json").read_text())
     proc = run_workflow(workdir, "table3", "-R", "score_teacher", configfiles=TINY,
