@@ -30,11 +30,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
-from slkd_config import Student, sockeye_args, student_flags  # noqa: E402
+from slkd_config import Student, load_config, sockeye_args, student_flags  # noqa: E402
 
 WORK = REPO / "bench" / "work"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -44,15 +42,8 @@ SPEED = re.compile(r"Speed: [\d.]+ samples/sec ([\d.]+) tokens/sec")
 
 
 def demo_config() -> dict:
-    """config.yaml merged with config/demo.yaml (dictionaries key by key), as Snakemake merges them."""
-    def merge(base: dict, extra: dict) -> dict:
-        for key, value in extra.items():
-            base[key] = merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) \
-                else value
-        return base
-
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    return merge(config, yaml.safe_load((REPO / "config/demo.yaml").read_text()))
+    """config.yaml merged with config/demo.yaml, as Snakemake merges them."""
+    return load_config(REPO, REPO / "config/demo.yaml")
 
 
 def workflow(*targets: str, config: str = "config/demo.yaml") -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import matplotlib
 import pandas as pd
+from slkd_config import parse_run_specs
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -255,22 +256,6 @@ def figure3(
     return save(plot_pairs(table, base, other), table, prefix, fig_out)
 
 
-def parse_runs(specs: list[str], fields: int) -> dict[tuple[Any, ...], str]:
-    """{(name, ..., trial): path} from `A:B:...:TRIAL=PATH` specs with `fields` names before the trial."""
-    runs: dict[tuple[Any, ...], str] = {}
-    for spec in specs:
-        key, sep, path = spec.partition("=")
-        parts = key.split(":")
-        if not sep or not path or len(parts) != fields + 1 or not all(parts) or not parts[-1].isdigit():
-            raise ValueError(f"bad --run {spec!r}: expected {fields} names and a trial number, ':'-separated,"
-                             " then =PATH")
-        run_key = (*parts[:-1], int(parts[-1]))
-        if run_key in runs:
-            raise ValueError(f"--run {key} is given twice")
-        runs[run_key] = path
-    return runs
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("figure", choices=["figure1", "figure2", "figure3"])
@@ -283,13 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.figure == "figure1":
-            table = figure1(parse_runs(args.run, 3), args.prefix, args.dataset or None)
+            table = figure1(parse_run_specs(args.run, 3), args.prefix, args.dataset or None)
         elif args.figure == "figure2":
             if len(args.dataset) > 1:
                 parser.error("figure2 takes at most one --dataset")
-            table = figure2(parse_runs(args.run, 2), args.prefix, *args.dataset)
+            table = figure2(parse_run_specs(args.run, 2), args.prefix, *args.dataset)
         else:
-            table = figure3(parse_runs(args.run, 2), args.prefix, args.base, args.other)
+            table = figure3(parse_run_specs(args.run, 2), args.prefix, args.base, args.other)
     except ValueError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

@@ -10,11 +10,49 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import yaml
+
 PARTS = ("base", "kd", "best2", "bt")  # the corpora a dataset concatenates (see config.yaml, `datasets`)
 SPLITS = ("train", "dev", "test")
+
+
+def merge_config(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge like Snakemake's update_config: dictionaries key by key, anything else replaced (in place)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge_config(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def load_config(root: str | Path, *overrides: str | Path) -> dict[str, Any]:
+    """`root`/config.yaml merged with override files, as Snakemake merges --configfile."""
+    config = yaml.safe_load((Path(root) / "config.yaml").read_text(encoding="utf-8"))
+    for path in overrides:
+        merge_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return config
+
+
+def parse_run_specs(specs: list[str], fields: int) -> dict[tuple[Any, ...], str]:
+    """{(name, ..., trial): path} from the `A:B:...:TRIAL=PATH` specs that the rules pass to the table and
+    figure scripts, with `fields` names before the trial."""
+    runs: dict[tuple[Any, ...], str] = {}
+    for spec in specs:
+        key, sep, path = spec.partition("=")
+        parts = key.split(":")
+        if not sep or not path or len(parts) != fields + 1 or not all(parts) or not parts[-1].isdigit():
+            raise ValueError(f"bad --run {spec!r}: expected {fields} names and a trial number, ':'-separated,"
+                             " then =PATH")
+        run_key = (*parts[:-1], int(parts[-1]))
+        if run_key in runs:
+            raise ValueError(f"--run {key} is given twice")
+        runs[run_key] = path
+    return runs
 
 
 class ConfigError(ValueError):

@@ -20,6 +20,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from slkd_config import parse_run_specs
+
 
 def mean_sd(values: list[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
@@ -33,10 +35,8 @@ def fmt(mean: float, sd: float, digits: int = 2) -> str:
 def load_runs(specs: list[str]) -> dict[tuple[str, str, str], dict[int, dict[str, Any]]]:
     """{(dataset, architecture, dropout): {trial: run}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
     runs: dict[tuple[str, str, str], dict[int, dict[str, Any]]] = defaultdict(dict)
-    for spec in specs:
-        key, _, path = spec.partition("=")
-        dataset, arch, dropout, trial = key.rsplit(":", 3)
-        runs[(dataset, arch, dropout)][int(trial)] = json.loads(Path(path).read_text(encoding="utf-8"))
+    for (dataset, arch, dropout, trial), path in parse_run_specs(specs, 3).items():
+        runs[(dataset, arch, dropout)][trial] = json.loads(Path(path).read_text(encoding="utf-8"))
     return runs
 
 

@@ -13,6 +13,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
+import slkd_config  # noqa: E402
 
 SHARED_CORPORA = Path(os.environ.get("SLKD_SHARED", REPO.parent / "shared")) / "corpora"
 TATOEBA = SHARED_CORPORA / "tatoeba-de-en"
@@ -22,20 +23,7 @@ SOCKEYE_PYTHON = Path(os.environ.get("SLKD_SOCKEYE_PYTHON", REPO / ".venv-sockey
 
 def load_config(*overrides: str | Path) -> dict[str, Any]:
     """config.yaml merged with override files, as Snakemake merges --configfile."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    for path in overrides:
-        merge(config, yaml.safe_load(Path(path).read_text()))
-    return config
-
-
-def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Deep merge like Snakemake's update_config: dictionaries key by key, anything else replaced."""
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = value
-    return base
+    return slkd_config.load_config(REPO, *overrides)
 
 
 def run_workflow(
@@ -77,6 +65,7 @@ def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
 
 
 TINY = REPO / "config/test-tiny.yaml"
+GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}  # one GPU each in profiles/slurm
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SOCKEYE_PYTHON, run_workflow
+from conftest import SOCKEYE_PYTHON, run_workflow
+from conftest import TINY as TINY_CONFIG
 
-TINY = (REPO / "config/test-tiny.yaml",)
+TINY = (TINY_CONFIG,)
 DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
 
 pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")

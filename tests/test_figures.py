@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
-from figures import figure1, figure2, figure3, parse_runs
+from figures import figure1, figure2, figure3
+from slkd_config import parse_run_specs
 
 SETTINGS = [("LARGE", "dropout"), ("SMALL", "nodropout")]  # given in this order, drawn SMALL first
 DATASETS = ["base+kd", "baseline"]
@@ -167,11 +168,11 @@ def test_figure2_names_a_run_file_without_parameters(grid_runs: dict, tmp_path: 
 
 
 def test_run_specs_keep_plus_minus_and_equals() -> None:
-    runs = parse_runs(["base+best-2:SMALL:dropout:3=a=b.json", "base+kd+bt:LARGE:nodropout:1=r.json"], 3)
+    runs = parse_run_specs(["base+best-2:SMALL:dropout:3=a=b.json", "base+kd+bt:LARGE:nodropout:1=r.json"], 3)
     assert runs == {("base+best-2", "SMALL", "dropout", 3): "a=b.json",
                     ("base+kd+bt", "LARGE", "nodropout", 1): "r.json"}
     with pytest.raises(ValueError, match="bad --run"):
-        parse_runs(["g:baseline=r.json"], 2)
+        parse_run_specs(["g:baseline=r.json"], 2)
 
 
 def test_cli_figure1_matches_the_function(curve_runs: dict, tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, planned_jobs
-
-GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}
+from conftest import GPU_RULES, REPO, SNAKEMAKE, planned_jobs
 
 
 def dry_run(*args: str) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SNAKEMAKE, SOCKEYE_PYTHON, run_workflow
+from conftest import TINY as TINY_CONFIG
 
-TINY = (REPO / "config/test-tiny.yaml",)
+TINY = (TINY_CONFIG,)
 MODEL = "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1"
 
 pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
+from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
 
 CLUSTER = REPO / ".ci/slurm-cluster.sh"
 TEACHER = "tiny/models/teacher/de-en"
-GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}
 
 
 def cluster_answers() -> bool:
@@ -119,12 +118,8 @@ def slurm_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> dict:
         watcher.join()
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"snakemake through SLURM failed ({proc.returncode}):\n{out[-12000:]}"
-    return {"out": tiny_of(workdir), "log": out, "jobs": accounting(since), "cancelled": cancelled,
+    return {"out": workdir / "tiny", "log": out, "jobs": accounting(since), "cancelled": cancelled,
             "failed_once": (folder / "failed-once").is_dir()}
-
-
-def tiny_of(workdir: Path) -> Path:
-    return workdir / "tiny"
 
 
 def rule_of(job: dict[str, str]) -> str:
