@@ -36,7 +36,8 @@ include: "rules/student.smk"
 include: "rules/evaluate.smk"
 # 9. Tables 1-3 (CSV, Markdown, LaTeX)
 include: "rules/tables.smk"
-# 10. Figures (PNG, PDF and the plotted series as CSV): Fig. 1, validation curves
+# 10. Figures (PNG, PDF and the plotted series as CSV): Fig. 1 validation curves, Fig. 2 the grid search,
+#     Fig. 3 base vs base+kd per architecture
 include: "rules/figures.smk"
 
 
@@ -53,6 +54,8 @@ localrules:
     table2,
     table3,
     figure1,
+    figure2,
+    figure3,
 
 
 # ---- Targets ------------------------------------------------------------------------------------------
@@ -72,9 +75,16 @@ rule tables:
 
 
 rule figures:
-    """The figures: Fig. 1 (validation curves of Table 3's students)."""
+    """The figures: Fig. 1 (validation curves of Table 3's students), Figs. 2 and 3 (the grid's students)."""
     input:
         [figure_outputs(f) for f in FIGURES],
+
+
+rule grid:
+    """The grid search (A.1): every grid architecture trained and scored on grid.dataset, and grid.compare's
+    also on compare.dataset (Figure 3)."""
+    input:
+        GRID_RUNS,
 
 
 rule corpus:

@@ -83,7 +83,7 @@ SHARDS = list(range(DECODING["shards"]))
 wildcard_constraints:
     direction=sc.name_regex(list(DIRECTIONS.values())),
     dataset=sc.name_regex(list(config["datasets"])),
-    architecture=sc.name_regex(list(config["architectures"])),
+    architecture=f"{sc.name_regex(list(config['architectures']))}|{sc.GRID_NAME.pattern}",
     dropout="dropout|nodropout",
     checkpoints="[0-9]+",
     trial="[0-9]+",
@@ -165,7 +165,7 @@ def student_of(wildcards):
 
 def student_data(wildcards):
     """A student's BPE training data (its dataset) and validation data (base dev), at its size."""
-    size = config["architectures"][wildcards.architecture]["num-words"]
+    size = sc.architecture(config, wildcards.architecture)["num-words"]
     bpe = lambda corpus, split, lang: fill(P.bpe_text, size=size, corpus=corpus, split=split, lang=lang)
     return {
         "source": bpe(wildcards.dataset, "train", SRC),
@@ -185,7 +185,7 @@ def test_source(wildcards):
     info = sc.parse_model(wildcards.model)
     if info["kind"] == "teacher":
         return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split="test", lang=langs_of(info["direction"])[0])
-    size = config["architectures"][info["architecture"]]["num-words"]
+    size = sc.architecture(config, info["architecture"])["num-words"]
     return fill(P.bpe_text, size=size, corpus="base", split="test", lang=SRC)
 
 
@@ -223,13 +223,25 @@ def runs_of_table(table):
     }
 
 
+def runs_of_grid(section):
+    """`ARCH:DATASET:TRIAL=PATH` specs of a grid section's runs (`search`: Figure 2, `compare`: Figure 3)."""
+    return {
+        f"{s.architecture}:{s.dataset}:{s.trial}": expand(P.run, **s.wildcards)[0]
+        for s in sc.grid_students(config, section)
+    }
+
+
+def run_options(runs):
+    """--run options of scripts/tables.py and scripts/figures.py for {spec: path}."""
+    return " ".join(f"--run {key}={path}" for key, path in runs.items())
+
+
 def table_args(table):
     """scripts/tables.py's options for a table: its runs, row order (datasets) and columns."""
     spec = config["tables"][table]
-    runs = [f"--run {key}={path}" for key, path in runs_of_table(table).items()]
     rows = [f"--dataset {name}" for name in spec["datasets"]]
     columns = [f"--column {c['architecture']}:{sc.dropout_label(c['dropout'])}" for c in spec["columns"]]
-    return " ".join(runs + rows + columns)
+    return " ".join([run_options(runs_of_table(table))] + rows + columns)
 
 
 def table_outputs(table):
@@ -246,4 +258,14 @@ BPE_TARGETS = expand(
 )
 STATS_TARGETS = expand(P.stats, corpus=["base"])  # the datasets' statistics come with table2
 TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]
-FIGURES = ["fig1"] if "table3" in config["tables"] else []  # Figures 2 and 3 come with the grid (A.1)
+# Figure 1 shows Table 3's students; Figures 2 and 3 the grid's (A.1), when the grid has architectures.
+FIGURES = [
+    figure
+    for figure, wanted in (
+        ("fig1", "table3" in config["tables"]),
+        ("fig2", bool(sc.grid_students(config, "search"))),
+        ("fig3", bool(sc.grid_students(config, "compare"))),
+    )
+    if wanted
+]
+GRID_RUNS = [expand(P.run, **s.wildcards)[0] for s in sc.grid_students(config)]

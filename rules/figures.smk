@@ -10,7 +10,7 @@ rule figure1:
     output:
         figure_outputs("fig1"),
     params:
-        runs=lambda wildcards: " ".join(f"--run {key}={path}" for key, path in runs_of_table("table3").items()),
+        runs=lambda wildcards: run_options(runs_of_table("table3")),
         datasets=" ".join(f"--dataset {name}" for name in config["tables"]["table3"]["datasets"]),
         prefix=lambda wildcards, output: output[0].removesuffix(".png"),
     log:
@@ -19,3 +19,45 @@ rule figure1:
         WORKFLOW_ENV
     shell:
         script("figures.py", "figure1 {params.runs} {params.datasets} --prefix {params.prefix} 2> {log}")
+
+
+rule figure2:
+    """Figure 2: the grid search (A.1), test BLEU against the number of parameters (from each model's Sockeye
+    log), one marker per architecture trained on grid.dataset."""
+    input:
+        lambda wildcards: runs_of_grid("search").values(),
+    output:
+        figure_outputs("fig2"),
+    params:
+        runs=lambda wildcards: run_options(runs_of_grid("search")),
+        dataset=config["grid"]["dataset"],
+        prefix=lambda wildcards, output: output[0].removesuffix(".png"),
+    log:
+        log_path("figure2"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script("figures.py", "figure2 {params.runs} --dataset {params.dataset} --prefix {params.prefix} 2> {log}")
+
+
+rule figure3:
+    """Figure 3: per grid.compare architecture, test BLEU on compare.dataset (base+kd) against grid.dataset
+    (base), with the diagonal."""
+    input:
+        lambda wildcards: runs_of_grid("compare").values(),
+    output:
+        figure_outputs("fig3"),
+    params:
+        runs=lambda wildcards: run_options(runs_of_grid("compare")),
+        base=config["grid"]["dataset"],
+        other=config["grid"].get("compare", {}).get("dataset", ""),
+        prefix=lambda wildcards, output: output[0].removesuffix(".png"),
+    log:
+        log_path("figure3"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "figures.py",
+            "figure3 {params.runs} --base {params.base} --other {params.other} --prefix {params.prefix} 2> {log}",
+        )

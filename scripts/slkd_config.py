@@ -132,6 +132,13 @@ def check_config(config: dict[str, Any]) -> None:
                     f"tables.{table}.columns[{i}].architecture: unknown architecture"
                     f" {column['architecture']!r} (defined: {', '.join(architectures)})"
                 )
+    grid = config.get("grid") or {}
+    for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
+        if section.get("dataset") and section["dataset"] not in datasets:
+            raise ConfigError(f"{key}: unknown dataset {section['dataset']!r} (defined: {', '.join(datasets)})")
+    for name in list(architectures):
+        if parse_grid_name(name) not in (None, architectures[name]):
+            raise ConfigError(f"architectures.{name}: a grid-style name must have the flags it spells")
     if corpus["source"] == "local":
         local = corpus.get("local", {})
         for split in SPLITS:
@@ -163,20 +170,30 @@ def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> li
 
 
 def parts_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
-    """Parts (base, kd, best2, bt) that the given tables' datasets need."""
-    used = {part for name in datasets_used(config, tables) for part in config["datasets"][name]}
+    """Parts (base, kd, best2, bt) that the given tables' datasets need; with None, the grid's too."""
+    names = set(datasets_used(config, tables))
+    if tables is None:
+        names |= {s.dataset for s in grid_students(config)}
+    used = {part for name in names for part in config["datasets"][name]}
     return [part for part in PARTS if part in used]
 
 
-def grid_architectures(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every combination of the grid's values (A.1), less those an `exclude` entry matches."""
-    grid = config["grid"]
-    keys = ["num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden"]
+GRID_KEYS = ("num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden")
+GRID_NAME = re.compile(r"bpe(\d+)-e(\d+)-l(\d+)-(lstm|gru)-h(\d+)")
+
+
+def grid_architectures(config: dict[str, Any], section: str = "search") -> list[dict[str, Any]]:
+    """Every combination of a grid section's values, less those an `exclude` entry matches. `search` is A.1
+    (Figure 2: the grid's own keys), `compare` the architectures of Figure 3 (grid.compare); [] when absent."""
+    grid = config.get("grid") or {}
+    values = grid if section == "search" else grid.get("compare")
+    if not values:
+        return []
     result = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        arch = dict(zip(keys, values, strict=True))
+    for combination in itertools.product(*(values[k] for k in GRID_KEYS)):
+        arch = dict(zip(GRID_KEYS, combination, strict=True))
         excluded = any(
-            all(arch[key] in allowed for key, allowed in entry.items()) for entry in grid.get("exclude", [])
+            all(arch[key] in allowed for key, allowed in entry.items()) for entry in values.get("exclude", [])
         )
         if not excluded:
             result.append(arch)
@@ -191,12 +208,66 @@ def grid_name(arch: dict[str, Any]) -> str:
     )
 
 
+def architecture_name(config: dict[str, Any], arch: dict[str, Any]) -> str:
+    """The name a grid architecture trains under: a named architecture (config `architectures`) with exactly
+    these flags keeps its name (LARGE, SMALL), so a grid model that equals a table's model is trained once."""
+    for name, spec in config["architectures"].items():
+        if spec == arch:
+            return name
+    return grid_name(arch)
+
+
+def architecture(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """The sockeye.train flags of an architecture: a named one, or a grid name such as `bpe500-e256-l1-lstm-h256`."""
+    if name in config["architectures"]:
+        return config["architectures"][name]
+    spec = parse_grid_name(name)
+    if spec is None:
+        raise ConfigError(f"unknown architecture {name!r} (defined: {', '.join(config['architectures'])},"
+                          " or a grid name such as bpe500-e256-l1-lstm-h256)")
+    return spec
+
+
+def parse_grid_name(name: str) -> dict[str, Any] | None:
+    """Inverse of `grid_name`; None for any other name."""
+    match = GRID_NAME.fullmatch(name)
+    if not match:
+        return None
+    words, embed, layers, cell, hidden = match.groups()
+    return {"num-words": int(words), "num-embed": int(embed), "num-layers": int(layers), "rnn-cell-type": cell,
+            "rnn-num-hidden": int(hidden)}
+
+
+def grid_students(config: dict[str, Any], section: str | None = None) -> list[Student]:
+    """The grid's trainings: every `search` architecture on grid.dataset (Figure 2) and every `compare`
+    architecture on grid.dataset and on grid.compare.dataset (Figure 3); one section or both (None)."""
+    grid = config.get("grid") or {}
+    if not grid:
+        return []
+    runs: set[Student] = set()
+    sections = [section] if section else ["search", "compare"]
+    for name in sections:
+        datasets = [grid["dataset"]]
+        if name == "compare" and grid.get("compare"):
+            datasets.append(grid["compare"]["dataset"])
+        for arch, dataset, trial in itertools.product(
+            grid_architectures(config, name), datasets, range(1, grid["trials"] + 1)
+        ):
+            runs.add(Student(architecture_name(config, arch), dataset, grid["dropout"], grid["checkpoints"], trial))
+    return sorted(runs)
+
+
+def all_students(config: dict[str, Any]) -> list[Student]:
+    """Every student training the configuration implies: the tables' and the grid's, each once."""
+    return sorted(set(students(config)) | set(grid_students(config)))
+
+
 def bpe_sizes(config: dict[str, Any], grid: bool = True) -> list[int]:
     """BPE sizes (merges) of every architecture the tables and the teacher use, and of the grid."""
     names = {config["teacher"]["architecture"]} | {s.architecture for s in students(config)}
     sizes = {config["architectures"][n]["num-words"] for n in names}
     if grid:
-        sizes |= set(config["grid"]["num-words"])
+        sizes |= {architecture(config, s.architecture)["num-words"] for s in grid_students(config)}
     return sorted(sizes)
 
 
@@ -207,7 +278,7 @@ def directions(config: dict[str, Any]) -> dict[str, str]:
 
 
 def teachers_used(config: dict[str, Any]) -> list[str]:
-    """Directions of the teachers that the tables' datasets need."""
+    """Directions of the teachers that the tables' and the grid's datasets need."""
     parts = set(parts_used(config))
     dirs = directions(config)
     return [d for key, d in dirs.items() if parts & ({"kd", "best2"} if key == "forward" else {"bt"})]
@@ -229,7 +300,7 @@ def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
 
 def student_flags(config: dict[str, Any], student: Student) -> dict[str, Any]:
     """Every sockeye.train flag of a student: its architecture, dropout (A.5), budget and seed (= trial)."""
-    flags = {**config["sockeye_train"], **config["architectures"][student.architecture]}
+    flags = {**config["sockeye_train"], **architecture(config, student.architecture)}
     if not student.dropout:
         flags.update(config["no_dropout"])
     # The budget as an absolute number of updates: Sockeye's --max-checkpoints counts from the point where a
