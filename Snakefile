@@ -39,6 +39,8 @@ include: "rules/tables.smk"
 # 10. Figures (PNG, PDF and the plotted series as CSV): Fig. 1 validation curves, Fig. 2 the grid search,
 #     Fig. 3 base vs base+kd per architecture
 include: "rules/figures.smk"
+# 11. Cost: CPU- and GPU-hours of the whole configuration, before or while it runs
+include: "rules/cost.smk"
 
 
 # Steps of seconds run where Snakemake runs (with a cluster executor: on the login node, not as jobs):
@@ -56,6 +58,7 @@ localrules:
     figure1,
     figure2,
     figure3,
+    cost,
 
 
 # ---- Targets ------------------------------------------------------------------------------------------

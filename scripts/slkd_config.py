@@ -363,6 +363,7 @@ def paths(outdir: str) -> SimpleNamespace:
         run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
         table=results + "/{table}.{ext}",
         figure=results + "/figures/{figure}.{ext}",
+        cost=results + "/cost.{ext}",
         results=results,
         models=models,
     )

@@ -1,0 +1,28 @@
+# Cost — CPU- and GPU-hours of everything this configuration implies (scripts/cost.py), from each job's budget
+# and the throughputs of config `cost`, or those measured by jobs already run under outdir. It reads no other
+# job's output and trains nothing: `snakemake cost` on a fresh clone takes seconds.
+
+import cost as cost_model
+
+
+rule cost:
+    """results/cost.csv (one row per training, decoding and evaluation job: work, rate, hours) and
+    results/cost.md (the totals per group, the throughputs and every assumption)."""
+    output:
+        csv=fill(P.cost, ext="csv"),
+        md=fill(P.cost, ext="md"),
+    params:
+        config=lambda wildcards: json.dumps(config, sort_keys=True),
+        profile=Path(workflow.basedir) / "profiles" / "slurm" / "config.yaml",
+        # changes when finished jobs add or change logs and benchmark files: `snakemake cost` estimates again
+        measured=lambda wildcards: cost_model.measurement_stamp(config),
+    log:
+        log_path("cost"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "cost.py",
+            "--config-json {params.config:q} --gpu-profile {params.profile} --csv {output.csv} --md {output.md}"
+            " 2> {log}",
+        )

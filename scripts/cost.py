@@ -1,0 +1,615 @@
+"""CPU- and GPU-hours of everything a configuration implies, before (or while) it runs.
+
+    python cost.py --config-json JSON [--gpu-profile profiles/slurm/config.yaml] --csv OUT.csv --md OUT.md
+
+Run in the folder Snakemake runs in (paths under the config's `outdir` are read from there); the `cost` rule
+(rules/cost.smk) passes the merged configuration. Nothing is trained: the jobs are those the configuration
+implies (slkd_config: teachers, the tables' and the grid's students, distillation shards, test decodings,
+evaluations; tests/test_cost.py checks them against a dry run), each costed from its budget and a throughput.
+
+The model (stated again in OUT.md):
+- training: updates x seconds per update. Students: checkpoints x checkpoint-frequency updates; teachers:
+  max_epochs x target tokens / batch-size (word batches), capped by teacher.max_updates. Sockeye stops early
+  after 32 checkpoints without improvement, so trainings are upper bounds.
+- seconds per update = batch-size / tokens per second. Throughputs (config `cost`) are given per device for a
+  reference architecture and scaled to another one by its weights per token W (every weight matrix a target
+  token goes through, embeddings left out; `weights_per_token`): time per token x (f + (1 - f) W / W_ref),
+  where f (fixed_share) is the part of the time that does not shrink with the model.
+- checkpoint decoding (sockeye_train `decode-and-evaluate`, on the CPU with `decode-and-evaluate-use-cpu`) runs
+  beside the training: it adds to a GPU job's wall time only when it is slower than the checkpoint's updates
+  (Sockeye waits for it), to a CPU job's wall time always (same cores); its CPU time is counted.
+- decoding jobs: start-up + sentences / sentences per second.
+- measured: with `cost.measured`, Sockeye logs (models/**/log: Updates/sec per checkpoint) and the benchmark
+  files of decoding jobs (benchmarks/distill, benchmarks/translate_test) of runs under outdir replace the
+  assumed throughputs: per architecture where that one was measured, else scaled from the others measured on
+  that device.
+- GPU jobs are the rules that the SLURM profile gives a `gpu` (with compute.device `auto`; `cpu`: none, `gpu`:
+  every Sockeye job). CPU time is counted in core-hours (wall x compute.threads).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import math
+import re
+import statistics
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import slkd_config as sc
+import yaml
+
+SOCKEYE_RULES = ("train_teacher", "train_student", "distill", "translate_test")
+RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkeeping of seconds
+DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
+GATES = {"lstm": 4, "lnlstm": 4, "lnglstm": 4, "mlstm": 4, "gru": 3, "mgru": 3}
+SPECIALS = 4  # Sockeye's <pad>, <unk>, <s>, </s>
+CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
+               "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours"]
+GROUPS = ("teachers", "table students", "grid students", "distillation", "test decoding", "evaluation")
+CHECKPOINT = re.compile(r"Checkpoint \[(\d+)\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
+
+
+# ---- Model size ----------------------------------------------------------------------------------------------
+def weights_per_token(arch: dict[str, Any]) -> int:
+    """Multiply-adds per target token of Sockeye 1.18's RNN model (`--encoder rnn --decoder rnn`, dot
+    attention), with as many source as target tokens: the bidirectional first encoder layer (h/2 per direction),
+    further encoder and decoder layers, the first decoder layer (input: embedding + previous attentional
+    state), the attentional hidden layer (h x 2h) and the output layer (vocabulary x h). Embeddings are lookups,
+    biases and the attention's dot products (S x h) are left out."""
+    gates, embed, hidden = GATES[arch["rnn-cell-type"]], arch["num-embed"], arch["rnn-num-hidden"]
+    layers, vocab, half = arch["num-layers"], arch["num-words"] + SPECIALS, arch["rnn-num-hidden"] // 2
+    deeper = (layers - 1) * gates * hidden * 2 * hidden
+    encoder = 2 * gates * half * (embed + half) + deeper
+    decoder = gates * hidden * (embed + hidden) + gates * hidden * hidden + deeper + hidden * 2 * hidden
+    return encoder + decoder + vocab * hidden
+
+
+def parameters(arch: dict[str, Any], source_vocab: int | None = None, target_vocab: int | None = None) -> int:
+    """Sockeye 1.18's `Total # of parameters` of that RNN model (vocabularies: num-words + 4 unless given)."""
+    gates, embed, hidden = GATES[arch["rnn-cell-type"]], arch["num-embed"], arch["rnn-num-hidden"]
+    layers, half = arch["num-layers"], arch["rnn-num-hidden"] // 2
+    src = source_vocab if source_vocab is not None else arch["num-words"] + SPECIALS
+    trg = target_vocab if target_vocab is not None else arch["num-words"] + SPECIALS
+
+    def cell(inputs: int, size: int) -> int:
+        return gates * size * (inputs + size) + 2 * gates * size
+
+    encoder = 2 * cell(embed, half) + (layers - 1) * cell(hidden, hidden)
+    decoder = cell(embed + hidden, hidden) + (layers - 1) * cell(hidden, hidden)
+    states = 2 if GATES[arch["rnn-cell-type"]] == 4 else 1  # LSTMs initialise h and c from the encoder
+    init = layers * states * (hidden * hidden + hidden)
+    return (src + trg) * embed + encoder + decoder + init + hidden * 2 * hidden + hidden + trg * hidden + trg
+
+
+def arch_key(arch: dict[str, Any]) -> str:
+    return sc.grid_name(arch)
+
+
+@dataclass(frozen=True)
+class Device:
+    """Throughputs of the reference architecture on one device, and how they scale."""
+
+    name: str
+    train_tokens_per_second: float
+    decode_sentences_per_second: float
+    fixed_share: float
+    startup_seconds: float
+    note: str
+
+
+def scale(arch: dict[str, Any], reference: dict[str, Any], fixed_share: float) -> float:
+    """Time per token (or sentence) of `arch` relative to the reference architecture's."""
+    return fixed_share + (1 - fixed_share) * weights_per_token(arch) / weights_per_token(reference)
+
+
+# ---- Corpus sizes: counted from files under outdir where they exist, else assumed ---------------------------
+@dataclass
+class Corpus:
+    train_sentences: int
+    dev_sentences: int
+    test_sentences: int
+    teacher_tokens: dict[str, int]  # BPE target tokens of each teacher's training data, by direction
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def count_lines(path: Path) -> int:
+    data = path.read_bytes()
+    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def count_tokens(path: Path) -> int:
+    with open(path, "rb") as handle:
+        return sum(len(line.split()) for line in handle)
+
+
+def stats_tokens(path: Path, lang: str) -> tuple[int, int] | None:
+    """(lines, tokens) of one language in a corpus_stats TSV, or None."""
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        fields = line.split("\t")
+        if len(fields) >= 4 and fields[1] == lang:
+            return int(fields[2]), int(fields[3])
+    return None
+
+
+def corpus_sizes(config: dict[str, Any], root: Path = Path(".")) -> Corpus:
+    """Sentences of base train/dev/test and each teacher's BPE target tokens, with where each number came from."""
+    assume = config["cost"]["corpus"]
+    paths = sc.paths(config["outdir"])
+    src = config["corpus"]["src"]
+    sources: dict[str, str] = {}
+
+    def split_lines(split: str, assumed: int) -> int:
+        path = root / paths.text.format(corpus="base", split=split, lang=src)
+        if path.is_file():
+            sources[split] = f"counted in {path}"
+            return count_lines(path)
+        sources[split] = f"assumed: cost.corpus.{split}_sentences"
+        return assumed
+
+    train = split_lines("train", assume["train_sentences"])
+    dev = split_lines("dev", assume["dev_sentences"])
+    test = split_lines("test", assume["test_sentences"])
+    tokens: dict[str, int] = {}
+    for direction in sc.teachers_used(config):
+        size = sc.architecture(config, config["teacher"]["architecture"])["num-words"]
+        target = direction.split("-")[1]
+        bpe = root / paths.bpe_text.format(size=size, corpus="base", split="train", lang=target)
+        stats = stats_tokens(root / paths.stats.format(corpus="base"), target)
+        if bpe.is_file():
+            tokens[direction] = count_tokens(bpe)
+            sources[f"tokens {direction}"] = f"counted in {bpe}"
+        elif stats:
+            tokens[direction] = round(stats[1] * assume["bpe_tokens_per_word"])
+            sources[f"tokens {direction}"] = "words counted in results/stats/base.tsv x cost.corpus.bpe_tokens_per_word"
+        else:
+            tokens[direction] = round(assume["train_tokens"] * assume["bpe_tokens_per_word"])
+            sources[f"tokens {direction}"] = "assumed: cost.corpus.train_tokens x bpe_tokens_per_word"
+    return Corpus(train, dev, test, tokens, sources)
+
+
+# ---- Jobs ----------------------------------------------------------------------------------------------------
+@dataclass
+class Job:
+    rule: str
+    name: str
+    group: str
+    arch: dict[str, Any]
+    updates: int = 0
+    sentences: int = 0
+    batch: int = 0
+    checkpoint_interval: int = 0
+    checkpoint_sentences: int = 0  # sentences decoded at each checkpoint (decode-and-evaluate)
+    checkpoint_on_cpu: bool = True
+
+
+def checkpoint_sentences(flags: dict[str, Any], dev: int) -> int:
+    value = int(flags.get("decode-and-evaluate", 0) or 0)
+    return dev if value < 0 else min(value, dev)
+
+
+def training(rule: str, name: str, group: str, arch: dict[str, Any], flags: dict[str, Any], updates: int,
+             corpus: Corpus) -> Job:
+    interval = int(flags.get("checkpoint-interval", flags.get("checkpoint-frequency")))
+    return Job(rule, name, group, arch, updates=updates, batch=int(flags["batch-size"]),
+               checkpoint_interval=interval, checkpoint_sentences=checkpoint_sentences(flags, corpus.dev_sentences),
+               checkpoint_on_cpu=bool(flags.get("decode-and-evaluate-use-cpu", False)))
+
+
+def teacher_updates(config: dict[str, Any], flags: dict[str, Any], tokens: int) -> int:
+    """max_epochs x updates per epoch (word batches: about batch-size target tokens each), capped by max_updates."""
+    updates = config["teacher"]["max_epochs"] * math.ceil(tokens / int(flags["batch-size"]))
+    return min(updates, int(flags["max-updates"])) if "max-updates" in flags else updates
+
+
+def shard_sizes(total: int, shards: int) -> list[int]:
+    """Lines per shard, as scripts/distill.py splits them."""
+    size, rest = divmod(total, shards)
+    return [size + (1 if i < rest else 0) for i in range(shards)]
+
+
+def jobs(config: dict[str, Any], corpus: Corpus) -> list[Job]:
+    """Every costed job the configuration implies (the `table1 table2 table3 figures grid` targets)."""
+    result: list[Job] = []
+    teachers = sc.teachers_used(config)
+    teacher_arch = sc.architecture(config, config["teacher"]["architecture"]) if teachers else {}
+    flags = sc.teacher_flags(config) if teachers else {}
+    for direction in teachers:
+        updates = teacher_updates(config, flags, corpus.teacher_tokens[direction])
+        result.append(training("train_teacher", direction, "teachers", teacher_arch, flags, updates, corpus))
+    table = set(sc.students(config))
+    students = sc.all_students(config)
+    for student in students:
+        flags = sc.student_flags(config, student)
+        group = "table students" if student in table else "grid students"
+        result.append(training("train_student", sc.student_model(student), group,
+                               sc.architecture(config, student.architecture), flags, int(flags["max-updates"]),
+                               corpus))
+    for direction in teachers:
+        # the forward teacher decodes the sources, the backward one the targets: both have train_sentences lines
+        for shard, lines in enumerate(shard_sizes(corpus.train_sentences, config["decoding"]["shards"])):
+            result.append(Job("distill", f"{direction}.{shard}", "distillation", teacher_arch, sentences=lines))
+    for direction in teachers:
+        result.append(Job("translate_test", f"teacher/{direction}", "test decoding", teacher_arch,
+                          sentences=corpus.test_sentences))
+    for student in students:
+        result.append(Job("translate_test", sc.student_model(student), "test decoding",
+                          sc.architecture(config, student.architecture), sentences=corpus.test_sentences))
+    for student in students:
+        result.append(Job("evaluate", sc.student_model(student), "evaluation",
+                          sc.architecture(config, student.architecture)))
+    return result
+
+
+def rule_counts(job_list: list[Job]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for job in job_list:
+        counts[job.rule] += 1
+    return dict(counts)
+
+
+# ---- Measured throughputs ------------------------------------------------------------------------------------
+def flag_value(command: list[str], name: str) -> str | None:
+    if name in command:
+        i = command.index(name)
+        return command[i + 1] if i + 1 < len(command) else None
+    return None
+
+
+def command_arch(command: list[str]) -> dict[str, Any] | None:
+    """The architecture flags of a sockeye.train command line, or None if one is missing or not a number."""
+    try:
+        arch = {key: flag_value(command, f"--{key}") for key in sc.GRID_KEYS}
+        return {key: value if key == "rnn-cell-type" else int(value) for key, value in arch.items()}
+    except (TypeError, ValueError):
+        return None
+
+
+def sockeye_command(log: Path) -> list[str] | None:
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "log_basic_info] Command: " in line:
+            return line.split("Command: ", 1)[1].split()
+    return None
+
+
+@dataclass
+class Measured:
+    """Measured throughputs by (device, architecture key): training tokens/s, decoding sentences/s."""
+
+    train: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    decode: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
+    archs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def training_speed(log: Path) -> tuple[str, dict[str, Any], float] | None:
+    """(device, architecture, target tokens per second) of one Sockeye training log: batch-size x the median
+    Updates/sec of its checkpoints (less the first when there are three or more: it holds the start-up)."""
+    command = sockeye_command(log)
+    if not command:
+        return None
+    arch, batch = command_arch(command), flag_value(command, "--batch-size")
+    rates = [float(m.group(2)) for m in CHECKPOINT.finditer(log.read_text(encoding="utf-8", errors="replace"))]
+    if arch is None or batch is None or not rates or flag_value(command, "--batch-type") not in (None, "word"):
+        return None
+    rates = rates[1:] if len(rates) >= 3 else rates
+    device = "cpu" if "--use-cpu" in command else "gpu"
+    return device, arch, int(batch) * statistics.median(rates)
+
+
+def decoding_speed(benchmark: Path, log: Path, root: Path, startup: dict[str, float]) -> tuple[str, Path, float] | None:
+    """(device, model folder, sentences per second) of one decoding job: its input's lines over the benchmark's
+    wall seconds less the device's start-up; None where start-up would be half the time or more."""
+    if not (benchmark.is_file() and log.is_file()):
+        return None
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    command = lines[0].split() if lines else []
+    source, model = flag_value(command, "--input"), flag_value(command, "--models")
+    if not source or not model or not (root / source).is_file():
+        return None
+    try:
+        seconds = float(benchmark.read_text(encoding="utf-8").splitlines()[1].split("\t")[0])
+    except (IndexError, ValueError):
+        return None
+    device = "cpu" if "--use-cpu" in command else "gpu"
+    if seconds < 2 * startup[device]:
+        return None
+    return device, root / model, count_lines(root / source) / (seconds - startup[device])
+
+
+def measure(config: dict[str, Any], startup: dict[str, float], root: Path = Path(".")) -> Measured:
+    """Throughputs of the jobs that already ran under outdir."""
+    paths = sc.paths(config["outdir"])
+    measured = Measured()
+    models = root / paths.models
+    for log in sorted([*models.glob("teacher/*/log"), *models.glob("student/*/*/*/*/*/log")]):
+        speed = training_speed(log)
+        if speed:
+            device, arch, tokens = speed
+            measured.archs[arch_key(arch)] = arch
+            measured.train[(device, arch_key(arch))].append(tokens)
+    benchmarks, logs = root / paths.benchmarks, root / paths.logs
+    pairs = [(b, logs / "distill" / f"{b.stem}.log") for b in sorted((benchmarks / "distill").glob("*.tsv"))]
+    pairs += [(b, logs / "translate_test" / b.relative_to(benchmarks / "translate_test").with_suffix(".log"))
+              for b in sorted((benchmarks / "translate_test").rglob("*.tsv"))]
+    for benchmark, log in pairs:
+        speed = decoding_speed(benchmark, log, root, startup)
+        if speed and (speed[1] / "log").is_file():
+            command = sockeye_command(speed[1] / "log")
+            arch = command_arch(command) if command else None
+            if arch:
+                measured.archs[arch_key(arch)] = arch
+                measured.decode[(speed[0], arch_key(arch))].append(speed[2])
+    return measured
+
+
+def measurement_files(config: dict[str, Any], root: Path = Path(".")) -> list[Path]:
+    """The files `measure` reads (so that the rule can redo the estimate when they change)."""
+    paths = sc.paths(config["outdir"])
+    models, benchmarks = root / paths.models, root / paths.benchmarks
+    return sorted([*models.glob("teacher/*/log"), *models.glob("student/*/*/*/*/*/log"),
+                   *(benchmarks / "distill").glob("*.tsv"), *(benchmarks / "translate_test").rglob("*.tsv")])
+
+
+def measurement_stamp(config: dict[str, Any], root: Path = Path(".")) -> str:
+    """A digest of the measurement files' names, sizes and times: it changes when finished jobs add some."""
+    stamp = hashlib.sha1()
+    for path in measurement_files(config, root):
+        stat = path.stat()
+        stamp.update(f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
+    return stamp.hexdigest()
+
+
+# ---- Rates ---------------------------------------------------------------------------------------------------
+class Rates:
+    """Throughput of an architecture on a device: measured for that architecture, else measured for others and
+    scaled, else the configuration's assumption scaled."""
+
+    def __init__(self, config: dict[str, Any], measured: Measured | None) -> None:
+        cost = config["cost"]
+        self.reference = cost["reference"]
+        self.devices = {name: Device(name, **cost[name]) for name in ("gpu", "cpu")}
+        self.measured = measured or Measured()
+
+    def _rate(self, kind: str, device: str, arch: dict[str, Any]) -> tuple[float, str]:
+        spec = self.devices[device]
+        table = self.measured.train if kind == "train" else self.measured.decode
+        own = table.get((device, arch_key(arch)))
+        if own:
+            return statistics.median(own), f"measured ({len(own)} run{'s' if len(own) > 1 else ''})"
+        others = [(key, value) for (dev, key), values in table.items() if dev == device for value in values]
+        if others:
+            reference = statistics.median(
+                value * scale(self.measured.archs[key], self.reference, spec.fixed_share) for key, value in others)
+            return (reference / scale(arch, self.reference, spec.fixed_share),
+                    f"measured on other architectures ({len(others)} runs), scaled")
+        assumed = spec.train_tokens_per_second if kind == "train" else spec.decode_sentences_per_second
+        return assumed / scale(arch, self.reference, spec.fixed_share), "config cost." + device + (
+            "" if arch_key(arch) == arch_key(self.reference) else ", scaled")
+
+    def train(self, device: str, arch: dict[str, Any]) -> tuple[float, str]:
+        """Target tokens per second of training."""
+        return self._rate("train", device, arch)
+
+    def decode(self, device: str, arch: dict[str, Any]) -> tuple[float, str]:
+        """Sentences per second of beam search."""
+        return self._rate("decode", device, arch)
+
+
+# ---- Estimate ------------------------------------------------------------------------------------------------
+@dataclass
+class Row:
+    job: Job
+    device: str
+    work: int
+    unit: str
+    rate: float
+    rate_unit: str
+    source: str
+    wall: float  # seconds
+    gpu: float  # GPU-seconds
+    cpu: float  # CPU core-seconds
+    limit: float | None  # seconds (compute.runtime)
+    wait: float = 0.0  # seconds a GPU training waits for its checkpoint decoding
+
+
+def job_device(config: dict[str, Any], rule: str, gpu_rules: frozenset[str]) -> str:
+    if rule not in SOCKEYE_RULES:
+        return "cpu"
+    return sc.sockeye_device(config["compute"].get("device", "auto"), 1 if rule in gpu_rules else 0)
+
+
+def cost_job(config: dict[str, Any], job: Job, device: str, rates: Rates) -> Row:
+    threads = config["compute"]["threads"]
+    cost = config["cost"]
+    limit = config["compute"].get("runtime", {}).get(job.rule)
+    limit_seconds = limit * 60.0 if limit else None
+    if job.rule == "evaluate":
+        seconds = float(cost["evaluate_seconds"])
+        return Row(job, "cpu", 1, "jobs", 1 / seconds, "jobs/s", "config cost.evaluate_seconds", seconds, 0.0,
+                   seconds, None)
+    if job.updates:
+        tokens, source = rates.train(device, job.arch)
+        per_update = job.batch / tokens
+        checkpoints = math.ceil(job.updates / job.checkpoint_interval)
+        decode_device = "cpu" if job.checkpoint_on_cpu else device
+        decode_seconds = 0.0
+        if job.checkpoint_sentences:
+            decode_seconds = job.checkpoint_sentences / rates.decode(decode_device, job.arch)[0]
+        train_seconds, wait = job.updates * per_update, 0.0
+        if source.startswith("measured"):
+            wall = train_seconds  # Updates/sec measured per checkpoint already holds any wait for its decoding
+        elif decode_device == device:
+            wall = train_seconds + checkpoints * decode_seconds  # the same device (cores) does both
+        else:
+            wait = checkpoints * max(0.0, decode_seconds - job.checkpoint_interval * per_update)
+            wall = train_seconds + wait
+        cpu = checkpoints * decode_seconds * threads if decode_device == "cpu" and device != "cpu" else 0.0
+        if device == "cpu":
+            cpu += wall * threads
+        return Row(job, device, job.updates, "updates", tokens, "tokens/s", source, wall,
+                   wall if device == "gpu" else 0.0, cpu, limit_seconds, wait)
+    sentences_per_second, source = rates.decode(device, job.arch)
+    spec = rates.devices[device]
+    wall = spec.startup_seconds + job.sentences / sentences_per_second if job.sentences else 0.0
+    return Row(job, device, job.sentences, "sentences", sentences_per_second, "sentences/s", source, wall,
+               wall if device == "gpu" else 0.0, wall * threads if device == "cpu" else 0.0, limit_seconds)
+
+
+def gpu_rules_of(profile: Path | None) -> frozenset[str]:
+    """Rules that a Snakemake profile's set-resources give a `gpu` (the SLURM profile's training and decoding)."""
+    if profile is None or not profile.is_file():
+        return DEFAULT_GPU_RULES
+    spec = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
+    resources = spec.get("set-resources") or {}
+    return frozenset(rule for rule, values in resources.items() if isinstance(values, dict) and values.get("gpu"))
+
+
+def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RULES, root: Path = Path("."),
+             device: str | None = None) -> tuple[list[Row], Corpus, Rates]:
+    """Every costed job with its hours; `device` (cpu/gpu) overrides compute.device."""
+    if device:
+        config = {**config, "compute": {**config["compute"], "device": device}}
+    corpus = corpus_sizes(config, root)
+    startup = {name: float(config["cost"][name]["startup_seconds"]) for name in ("gpu", "cpu")}
+    measured = measure(config, startup, root) if config["cost"].get("measured", True) else None
+    rates = Rates(config, measured)
+    rows = [cost_job(config, job, job_device(config, job.rule, gpu_rules), rates) for job in jobs(config, corpus)]
+    return rows, corpus, rates
+
+
+# ---- Output --------------------------------------------------------------------------------------------------
+def write_csv(rows: list[Row], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([r.job.rule, r.job.name, r.job.group, arch_key(r.job.arch), r.device, r.work, r.unit,
+                             f"{r.rate:.6g}", r.rate_unit, r.source, f"{r.wall / 3600:.6f}", f"{r.gpu / 3600:.6f}",
+                             f"{r.cpu / 3600:.6f}", f"{r.wait / 3600:.6f}",
+                             "" if r.limit is None else f"{r.limit / 3600:g}"])
+
+
+def hours(seconds: float) -> str:
+    value = seconds / 3600
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}" if value >= 1 else f"{value:,.2f}"
+
+
+def work_text(rows: list[Row]) -> str:
+    total, unit = sum(r.work for r in rows), rows[0].unit
+    if total >= 1e6:
+        return f"{total / 1e6:,.1f}M {unit}"
+    return f"{total / 1e3:,.0f}k {unit}" if total >= 1e4 else f"{total:,} {unit}"
+
+
+def group_table(rows: list[Row]) -> list[str]:
+    by_group: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_group[row.job.group].append(row)
+    lines = ["| group | jobs | work | device | GPU-hours | CPU core-hours | longest job (h) | time limit (h) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for group in GROUPS:
+        group_rows = by_group.get(group)
+        if not group_rows:
+            continue
+        longest = max(group_rows, key=lambda r: r.wall)
+        limit = "—" if longest.limit is None else f"{longest.limit / 3600:g}"
+        if longest.limit is not None and longest.wall > longest.limit:
+            limit += " (exceeded: the job is killed and resumes from its last checkpoint, up to `retries` times)"
+        lines.append(f"| {group} | {len(group_rows)} | {work_text(group_rows)} | "
+                     f"{'/'.join(sorted({r.device for r in group_rows}))} | {hours(sum(r.gpu for r in group_rows))} | "
+                     f"{hours(sum(r.cpu for r in group_rows))} | {hours(longest.wall)} | {limit} |")
+    lines.append(f"| **total** | {len(rows)} | | | **{hours(sum(r.gpu for r in rows))}** | "
+                 f"**{hours(sum(r.cpu for r in rows))}** | | |")
+    return lines
+
+
+def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rates, cpu_only: list[Row]) -> str:
+    """results/cost.md: totals per group, the throughputs and every assumption."""
+    gpu_total, cpu_total = sum(r.gpu for r in rows), sum(r.cpu for r in rows)
+    inside = sum(r.cpu for r in rows if r.device == "gpu")
+    waiting = [r for r in rows if r.wait > 0]
+    compute, teacher = config["compute"], sc.teacher_flags(config)
+    lines = [f"# Cost estimate (outdir `{config['outdir']}`)", "",
+             "The jobs of `snakemake table1 table2 table3 figures grid` that take more than seconds: trainings at"
+             " their full budgets (upper bounds: Sockeye stops a training after 32 checkpoints without improvement),"
+             " decodings and evaluations. One row per job in `cost.csv`.", "", *group_table(rows), "",
+             f"GPU-hours: **{gpu_total / 3600:,.0f}** ({gpu_total / 86400:,.1f} GPU-days). CPU core-hours:"
+             f" **{cpu_total / 3600:,.0f}**, of which {inside / 3600:,.0f} inside the GPU jobs (checkpoint decoding"
+             " on their CPU cores).",
+             f"The same jobs on CPUs only (compute.device `cpu`): {sum(r.cpu for r in cpu_only) / 3600:,.0f} CPU"
+             " core-hours."]
+    if waiting:
+        lines += ["", f"**Checkpoint decoding outlasts the checkpoint's updates** in {len(waiting)} GPU trainings:"
+                  f" they wait {sum(r.wait for r in waiting) / 3600:,.0f} GPU-hours in all (included above) for the"
+                  f" CPU decoding of {waiting[0].job.checkpoint_sentences:,} dev sentences at {compute['threads']}"
+                  " threads. More compute.threads, a smaller decode-and-evaluate or decode-and-evaluate-use-cpu"
+                  " false would avoid it."]
+    reference = rates.reference
+    lines += ["", "## Throughputs", "",
+              f"Of the reference architecture `{arch_key(reference)}` ({weights_per_token(reference):,} weights per"
+              " token). Another architecture's time per token is the reference's x (f + (1 − f) x W / W_ref), W its"
+              " weights per token (every weight matrix a token goes through; embeddings left out).", "",
+              "| device | training (target tokens/s) | decoding (sentences/s) | f (fixed share) | start-up (s) |"
+              " source |", "|---|---|---|---|---|---|"]
+    for name, spec in rates.devices.items():
+        lines.append(f"| {name} | {spec.train_tokens_per_second:,.0f} | {spec.decode_sentences_per_second:,.2f} | "
+                     f"{spec.fixed_share:g} | {spec.startup_seconds:g} | {spec.note} |")
+    trained = sum(len(v) for v in rates.measured.train.values())
+    decoded = sum(len(v) for v in rates.measured.decode.values())
+    lines += ["", f"Measured under outdir: {trained} training logs and {decoded} decoding benchmarks" + (
+        "; they replace these rates where they apply (the CSV's `source`)." if trained + decoded
+        else "; none yet, so every rate above is the configuration's."), "", "## Assumptions", ""]
+    lines += [
+        f"- Sentences: train {corpus.train_sentences:,} ({corpus.sources['train']}), dev {corpus.dev_sentences:,}"
+        f" ({corpus.sources['dev']}), test {corpus.test_sentences:,} ({corpus.sources['test']}).",
+        *(f"- Teacher {d}: {corpus.teacher_tokens[d]:,} BPE target tokens an epoch ({corpus.sources['tokens ' + d]});"
+          f" {config['teacher']['max_epochs']} epochs of {teacher['batch-size']}-token batches."
+          for d in corpus.teacher_tokens),
+        "- Students: checkpoints x checkpoint-frequency updates (--max-updates) of batch-size target tokens.",
+        "- Throughput depends neither on the batch size nor on the sentence length; decodings at decoding.beam_size"
+        " and batch_size, checkpoint decoding (Sockeye's batch 16) at the same rate.",
+        "- Checkpoint decoding (decode-and-evaluate) runs in a process of its own beside the training: a GPU job"
+        " waits for it only where it takes longer than the checkpoint's updates; a CPU job shares its cores with it.",
+        "- GPU jobs: " + (", ".join(sorted({r.job.rule for r in rows if r.device == "gpu"})) or "none")
+        + f" (the SLURM profile's `gpu: 1` rules; compute.device `{compute.get('device', 'auto')}`). CPU core-hours:"
+        f" wall hours x compute.threads ({compute['threads']}); an evaluation {config['cost']['evaluate_seconds']} s"
+        " on one core.",
+        "- Not counted: the download, corpus preparation, BPE, statistics, splits, gathers, concatenations, tables"
+        " and figures (CPU jobs of seconds to minutes each), queueing, failed attempts.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config-json", required=True, help="the merged configuration as JSON")
+    parser.add_argument("--gpu-profile", type=Path, help="Snakemake profile whose set-resources name the GPU rules")
+    parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument("--md", type=Path, required=True)
+    args = parser.parse_args(argv)
+    config = json.loads(args.config_json)
+    if "cost" not in config:
+        print("ERROR: the configuration has no `cost` section (see config.yaml)", file=sys.stderr)
+        return 1
+    gpu_rules = gpu_rules_of(args.gpu_profile)
+    rows, corpus, rates = estimate(config, gpu_rules)
+    cpu_only, _, _ = estimate(config, gpu_rules, device="cpu")
+    write_csv(rows, args.csv)
+    args.md.parent.mkdir(parents=True, exist_ok=True)
+    args.md.write_text(markdown(config, rows, corpus, rates, cpu_only), encoding="utf-8")
+    print(f"{len(rows)} jobs: {sum(r.gpu for r in rows) / 3600:,.1f} GPU-hours, "
+          f"{sum(r.cpu for r in rows) / 3600:,.1f} CPU core-hours", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
