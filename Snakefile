@@ -32,7 +32,8 @@ include: "rules/distill.smk"
 include: "rules/datasets.smk"
 # 7. Students: the matrix of architectures x datasets x dropout x budgets x trials
 include: "rules/student.smk"
-# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves
+# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves; paired bootstrap
+#    of each dataset's student against the baseline's
 include: "rules/evaluate.smk"
 # 9. Tables 1-3 (CSV, Markdown, LaTeX)
 include: "rules/tables.smk"
@@ -50,6 +51,7 @@ localrules:
     gather_distilled,
     gather_backtranslated,
     concat_dataset,
+    paired_bootstrap,
     table1,
     table2,
     table3,

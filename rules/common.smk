@@ -83,6 +83,7 @@ SHARDS = list(range(DECODING["shards"]))
 wildcard_constraints:
     direction=sc.name_regex(list(DIRECTIONS.values())),
     dataset=sc.name_regex(list(config["datasets"])),
+    reference=sc.name_regex(list(config["datasets"])),
     architecture=f"{sc.name_regex(list(config['architectures']))}|{sc.GRID_NAME.pattern}",
     dropout="dropout|nodropout",
     checkpoints="[0-9]+",
@@ -231,6 +232,17 @@ def runs_of_grid(section):
     }
 
 
+def significance_of_table(table):
+    """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's paired bootstrap results (vs the baseline dataset)."""
+    reference = config["evaluation"]["significance"]["baseline"]
+    return {
+        f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}": expand(
+            P.significance, reference=reference, **s.wildcards
+        )[0]
+        for s in sc.compared_students(config, table)
+    }
+
+
 def run_options(runs):
     """--run options of scripts/tables.py and scripts/figures.py for {spec: path}."""
     return " ".join(f"--run {key}={path}" for key, path in runs.items())
@@ -241,7 +253,9 @@ def table_args(table):
     spec = config["tables"][table]
     rows = [f"--dataset {name}" for name in spec["datasets"]]
     columns = [f"--column {c['architecture']}:{sc.dropout_label(c['dropout'])}" for c in spec["columns"]]
-    return " ".join([run_options(runs_of_table(table))] + rows + columns)
+    tests = [f"--significance {key}={path}" for key, path in significance_of_table(table).items()]
+    alpha = [f"--alpha {config['evaluation']['significance']['alpha']}"]
+    return " ".join([run_options(runs_of_table(table))] + tests + alpha + rows + columns)
 
 
 def table_outputs(table):

@@ -4,7 +4,8 @@
 rule table1:
     """Table 1: test BLEU per trial and average (rows: datasets)."""
     input:
-        lambda wildcards: runs_of_table("table1").values(),
+        runs=lambda wildcards: runs_of_table("table1").values(),
+        significance=lambda wildcards: significance_of_table("table1").values(),
     output:
         table_outputs("table1"),
     params:
@@ -41,7 +42,8 @@ rule table2:
 rule table3:
     """Table 3: mean ± sd of BLEU and BPE train perplexity per dataset and (architecture, dropout)."""
     input:
-        lambda wildcards: runs_of_table("table3").values(),
+        runs=lambda wildcards: runs_of_table("table3").values(),
+        significance=lambda wildcards: significance_of_table("table3").values(),
     output:
         table_outputs("table3"),
     params:

@@ -132,6 +132,10 @@ def check_config(config: dict[str, Any]) -> None:
                     f"tables.{table}.columns[{i}].architecture: unknown architecture"
                     f" {column['architecture']!r} (defined: {', '.join(architectures)})"
                 )
+    baseline = config["evaluation"]["significance"]["baseline"]
+    if baseline not in datasets:
+        raise ConfigError(f"evaluation.significance.baseline: unknown dataset {baseline!r}"
+                          f" (defined: {', '.join(datasets)})")
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
         if section.get("dataset") and section["dataset"] not in datasets:
@@ -161,6 +165,15 @@ def students(config: dict[str, Any], tables: list[str] | None = None) -> list[St
         ):
             runs.add(Student(column["architecture"], dataset, column["dropout"], spec["checkpoints"], trial))
     return sorted(runs)
+
+
+def compared_students(config: dict[str, Any], table: str) -> list[Student]:
+    """A table's students that are compared with their baseline twin (evaluation.significance.baseline):
+    every one of another dataset, when the table trains the baseline dataset too (none otherwise)."""
+    baseline = config["evaluation"]["significance"]["baseline"]
+    if baseline not in config["tables"][table]["datasets"]:
+        return []
+    return [s for s in students(config, [table]) if s.dataset != baseline]
 
 
 def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
@@ -361,6 +374,9 @@ def paths(outdir: str) -> SimpleNamespace:
         model_done=models + "/{model}.done.json",
         test_hyp=data + "/translations/{model}/test.bpe",
         run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
+        # paired bootstrap of a student against the `reference` dataset's student of the same coordinates
+        significance=results
+        + "/significance/{reference}/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
         table=results + "/{table}.{ext}",
         figure=results + "/figures/{figure}.{ext}",
         results=results,

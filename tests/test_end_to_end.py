@@ -86,6 +86,30 @@ def test_figure1_plots_the_students_validation_curves(tiny_run: Path) -> None:
     assert len(rows) == 5 * 3 * 2  # datasets x settings x checkpoints
 
 
+def test_figures_2_and_3_plot_the_grids_run_files(tiny_run: Path) -> None:
+    """After `figures` (test above): the tiny grid is LARGE and SMALL (Table 3's own models, not retrained) and
+    two 16-unit models; Figure 3 compares the two 16-unit ones on baseline and base+kd."""
+    figures, runs = tiny_run / "results/figures", tiny_run / "results/runs/student"
+
+    def run(arch: str, dataset: str) -> dict:
+        return json.loads((runs / arch / dataset / "dropout/ckpt2/trial1.json").read_text())
+
+    fig2 = list(csv.DictReader(open(figures / "fig2.csv")))
+    assert {r["architecture"] for r in fig2} == {"LARGE", "SMALL", "bpe300-e16-l1-lstm-h16", "bpe60-e16-l1-lstm-h16"}
+    for row in fig2:
+        assert row["dataset"] == "baseline" and row["trials"] == "1"
+        assert int(row["parameters"]) == run(row["architecture"], "baseline")["parameters"] > 0
+        assert float(row["bleu_mean"]) == pytest.approx(run(row["architecture"], "baseline")["bleu"])
+    sizes = [int(r["parameters"]) for r in fig2]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    fig3 = list(csv.DictReader(open(figures / "fig3.csv")))
+    assert [r["architecture"] for r in fig3] == ["bpe300-e16-l1-lstm-h16", "bpe60-e16-l1-lstm-h16"]
+    for row in fig3:
+        assert float(row["bleu_base"]) == pytest.approx(run(row["architecture"], "baseline")["bleu"])
+        assert float(row["bleu_other"]) == pytest.approx(run(row["architecture"], "base+kd")["bleu"])
+    assert all((figures / f"fig{n}.{ext}").stat().st_size > 0 for n in (2, 3) for ext in ("png", "pdf"))
+
+
 def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     """Last in this module: it leaves the tiny run without its de-en teacher score."""
     workdir = tiny_run.parent
@@ -97,4 +121,4 @@ def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     assert f"scores {score['bleu']} BLEU" in out and "below the floor of 99.0 (teacher.min_bleu)" in out
     # nothing finished is lost: the teachers and students stay trained
     assert (tiny_run / "models/teacher/de-en/params.best").exists()
-    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15
+    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15 + 4  # the tables' and the grid's
