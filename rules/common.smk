@@ -89,7 +89,7 @@ wildcard_constraints:
     checkpoints="[0-9]+",
     trial="[0-9]+",
     shard="[0-9]+",
-    part="kd|best2|bt",
+    part="kd|best2|seqinterp|bt",
     model="teacher/[^/]+|student/[^/]+/[^/]+/[^/]+/[^/]+/[^/]+",
     split="train|dev|test",
     lang="[a-z]{2,3}",
@@ -191,7 +191,7 @@ def test_source(wildcards):
 
 
 def part_files(part, lang):
-    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, bt)."""
+    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, seqinterp, bt)."""
     if part == "base":
         return fill(P.text, corpus="base", split="train", lang=lang)
     direction = DIRECTIONS["backward" if part == "bt" else "forward"]
@@ -264,6 +264,11 @@ def table_outputs(table):
 
 def figure_outputs(figure):
     return expand(P.figure, figure=figure, ext=["png", "pdf", "csv"])
+
+
+def reported(paths, name, category):
+    """Output paths, the first one shown in `snakemake --report` with the caption report/<name>.rst."""
+    return [report(paths[0], caption=f"../report/{name}.rst", category=category), *paths[1:]]
 
 
 # ---- Targets ---------------------------------------------------------------------------------------------

@@ -79,6 +79,31 @@ rule gather_distilled:
         )
 
 
+rule gather_seqinterp:
+    """Sequence-level interpolation (Kim & Rush 2016; the paper's footnote 1): per training sentence, the de→en
+    teacher's n-best hypothesis (decoding.nbest) with the highest sentence BLEU against the real target."""
+    input:
+        unpack(lambda wildcards: gather_inputs(DIRECTIONS["forward"])),
+        reference=fill(P.text, corpus="base", split="train", lang=TRG),
+    output:
+        parts=[fill(P.distill_part, direction=DIRECTIONS["forward"], part="seqinterp", lang=l) for l in LANGS],
+        report=fill(P.seqinterp_report, direction=DIRECTIONS["forward"]),
+    params:
+        shards=lambda wildcards, input: shard_options(input),
+        langs=f"--input-lang {SRC} --hyp-lang {TRG}",
+        outdir=lambda wildcards, output: str(Path(output.report).parent.parent),
+    log:
+        log_path("gather_seqinterp"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "distill.py",
+            "gather {params.shards} --input {input.words} {params.langs} --part seqinterp:oracle"
+            " --reference {input.reference} --outdir {params.outdir} --report {output.report} 2> {log}",
+        )
+
+
 rule gather_backtranslated:
     """The en→de teacher's translations of the real English targets, paired with them: bt."""
     input:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-PARTS = ("base", "kd", "best2", "bt")  # the corpora a dataset concatenates (see config.yaml, `datasets`)
+PARTS = ("base", "kd", "best2", "seqinterp", "bt")  # what a dataset concatenates (config.yaml, `datasets`)
 SPLITS = ("train", "dev", "test")
 
 
@@ -294,7 +294,7 @@ def teachers_used(config: dict[str, Any]) -> list[str]:
     """Directions of the teachers that the tables' and the grid's datasets need."""
     parts = set(parts_used(config))
     dirs = directions(config)
-    return [d for key, d in dirs.items() if parts & ({"kd", "best2"} if key == "forward" else {"bt"})]
+    return [d for key, d in dirs.items() if parts & ({"kd", "best2", "seqinterp"} if key == "forward" else {"bt"})]
 
 
 def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +368,7 @@ def paths(outdir: str) -> SimpleNamespace:
         shard_out=data + "/distill/{direction}/shards/{shard}.json",
         distill_part=data + "/distill/{direction}/{part}/train.{lang}",
         distill_report=data + "/distill/{direction}/report.json",
+        seqinterp_report=data + "/distill/{direction}/seqinterp/report.json",
         # students: one folder per (architecture, dataset, dropout, budget, trial)
         student_done=models + "/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.done.json",
         # any model's test translations and scores ({model}: teacher/de-en, student/SMALL/kd/dropout/...)

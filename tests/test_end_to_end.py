@@ -110,6 +110,29 @@ def test_figures_2_and_3_plot_the_grids_run_files(tiny_run: Path) -> None:
     assert all((figures / f"fig{n}.{ext}").stat().st_size > 0 for n in (2, 3) for ext in ("png", "pdf"))
 
 
+def test_seqinterp_is_a_dataset_like_any_other(tiny_run: Path) -> None:
+    """A student on the seqinterp dataset (not in the tiny tables) by its run file: its corpus takes, per
+    sentence, the teacher hypothesis (of 2) with the higher sentence BLEU against the real target."""
+    from sacrebleu.metrics import BLEU
+
+    run_workflow(tiny_run.parent, "tiny/results/runs/student/SMALL/seqinterp/dropout/ckpt2/trial1.json",
+                 configfiles=TINY)
+    run = json.loads((tiny_run / "results/runs/student/SMALL/seqinterp/dropout/ckpt2/trial1.json").read_text())
+    assert run["sentences"] == 100 and run["bleu"] >= 0
+    distill = tiny_run / "data/distill/de-en"
+    report = json.loads((distill / "seqinterp/report.json").read_text())["parts"]["seqinterp"]
+    refs = (tiny_run / "data/text/base/train.en").read_text().splitlines()
+    chosen = (distill / "seqinterp/train.en").read_text().splitlines()
+    kd, best2 = ((distill / p / "train.en").read_text().splitlines() for p in ("kd", "best2"))
+    assert report["pairs"] == len(chosen) == len(refs) == len(kd) == len(best2)  # no empty hypothesis here
+    assert sum(report["ranks_chosen"].values()) == len(refs) and report["ranks_chosen"]["2"] > 0
+    bleu = BLEU(tokenize="none", force=True, effective_order=True)
+    for ref, pick, first, second in zip(refs, chosen, kd, best2, strict=True):
+        assert pick in (first, second)
+        assert bleu.sentence_score(pick, [ref]).score >= bleu.sentence_score(first, [ref]).score
+    assert (tiny_run / "data/text/seqinterp/train.de").read_text() == (tiny_run / "data/text/base/train.de").read_text()
+
+
 def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     """Last in this module: it leaves the tiny run without its de-en teacher score."""
     workdir = tiny_run.parent
@@ -121,4 +144,4 @@ def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     assert f"scores {score['bleu']} BLEU" in out and "below the floor of 99.0 (teacher.min_bleu)" in out
     # nothing finished is lost: the teachers and students stay trained
     assert (tiny_run / "models/teacher/de-en/params.best").exists()
-    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15 + 4  # the tables' and the grid's
+    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15 + 4 + 1  # tables, grid, seqinterp

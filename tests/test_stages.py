@@ -55,6 +55,26 @@ def test_gather_pairs_ranks_and_reports_empty_hypotheses(tmp_path: Path) -> None
     assert report["parts"]["best2"]["missing"] == 1
 
 
+def test_seqinterp_keeps_the_hypothesis_closest_to_the_reference(tmp_path: Path) -> None:
+    (tmp_path / "0.in").write_text("a\nb\nc\nd\n")
+    (tmp_path / "0.json").write_text(
+        nbest_line(1, ["the cat sat", "the cat sat on the mat"])  # 2nd is the reference: rank 2
+        + nbest_line(2, ["a dog barks loudly", "a dog"])  # 1st is closer
+        + nbest_line(3, ["", "he runs"])  # the empty best is skipped
+        + nbest_line(4, ["same words", "same words"])  # a tie keeps the better-ranked
+    )
+    refs = ["the cat sat on the mat", "a dog barks loudly today", "she runs", "same words"]
+    shards = [(tmp_path / "0.in", tmp_path / "0.json")]
+    report = gather(shards, ["A", "B", "C", "D"], {"seqinterp": "oracle", "kd": 1}, "de", "en", tmp_path / "o", refs)
+    assert (tmp_path / "o/seqinterp/train.en").read_text().splitlines() == [
+        "the cat sat on the mat", "a dog barks loudly", "he runs", "same words"]
+    assert (tmp_path / "o/seqinterp/train.de").read_text().splitlines() == ["A", "B", "C", "D"]
+    assert report["parts"]["seqinterp"]["ranks_chosen"] == {"1": 2, "2": 2}
+    assert report["parts"]["kd"]["empty"] == 1
+    with pytest.raises(CorpusError, match="needs --reference with 4 lines"):
+        gather(shards, ["A", "B", "C", "D"], {"seqinterp": "oracle"}, "de", "en", tmp_path / "p", refs[:3])
+
+
 def test_gather_refuses_a_short_shard(tmp_path: Path) -> None:
     (tmp_path / "0.in").write_text("a\nb\n")
     (tmp_path / "0.json").write_text(nbest_line(1, ["x"]))
