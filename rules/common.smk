@@ -1,5 +1,6 @@
 # Shared by every stage: configuration checks, paths (built in one place), interpreters, input functions.
 
+import functools
 import json
 import os
 import shutil
@@ -97,10 +98,7 @@ wildcard_constraints:
     corpus="[A-Za-z0-9][A-Za-z0-9_+.-]*",
 
 
-def fill(pattern, **wildcards):
-    """A path pattern with some wildcards filled in and the others left as wildcards."""
-    return expand(pattern, **wildcards, allow_missing=True)[0]
-
+fill = sc.fill  # a path pattern with some wildcards filled in and the others left as wildcards
 
 def _stem(rule_name, wildcard_names):
     return ".".join(f"{{{name}}}" for name in wildcard_names) or rule_name
@@ -216,6 +214,7 @@ def dataset_parts(wildcards):
     return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
 
 
+@functools.cache
 def runs_of_table(table):
     """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's runs (see scripts/tables.py)."""
     return {
@@ -224,6 +223,7 @@ def runs_of_table(table):
     }
 
 
+@functools.cache
 def runs_of_grid(section):
     """`ARCH:DATASET:TRIAL=PATH` specs of a grid section's runs (`search`: Figure 2, `compare`: Figure 3)."""
     return {

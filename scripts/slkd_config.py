@@ -335,6 +335,15 @@ def sockeye_args(flags: dict[str, Any]) -> list[str]:
     return argv
 
 
+FIELD = re.compile(r"\{(\w+)\}")
+
+
+def fill(pattern: str, **values: Any) -> str:
+    """A path pattern with the given wildcards filled in and the others left as `{wildcard}` (what Snakemake's
+    expand(..., allow_missing=True) does for one combination, without its cost: the rules call this per job)."""
+    return FIELD.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), pattern)
+
+
 def name_regex(names: list[str]) -> str:
     """A wildcard constraint that matches exactly these names."""
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"

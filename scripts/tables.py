@@ -63,11 +63,12 @@ def p_text(p_values: list[float | None]) -> str:
     return ";".join("" if p is None else f"{p:.4f}" for p in p_values)
 
 
-def significance_note(tests: dict, alpha: float) -> str:
+def significance_note(tests: dict, alpha: float, per_trial: bool = False) -> str:
     if not tests:
         return ""
+    when = "" if per_trial else " in every trial"
     return (f" {DAGGER}: BLEU differs from the baseline dataset's student of the same architecture, dropout and"
-            f" trial with p < {alpha} in every trial (sacrebleu paired bootstrap).")
+            f" trial with p < {alpha}{when} (sacrebleu paired bootstrap).")
 
 
 def write_all(
@@ -125,7 +126,7 @@ def table1(
                           fmt(avg, sd)])
     text_header = ["Dataset", *[f"Trial {t}" for t in trials], "Avg ± sd"]
     caption = (f"Table 1: test BLEU of {column[0]} students ({column[1]}) trained on each dataset, per trial"
-               f" (seed), and mean ± sd.{significance_note(tests, alpha)} BLEU: {csv_rows[0][-1]}.")
+               f" (seed), and mean ± sd.{significance_note(tests, alpha, per_trial=True)} BLEU: {csv_rows[0][-1]}.")
     write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 

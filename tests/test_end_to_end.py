@@ -110,6 +110,20 @@ def test_figures_2_and_3_plot_the_grids_run_files(tiny_run: Path) -> None:
     assert all((figures / f"fig{n}.{ext}").stat().st_size > 0 for n in (2, 3) for ext in ("png", "pdf"))
 
 
+def test_report_holds_the_tables_and_figures_with_captions_from_the_config(tiny_run: Path) -> None:
+    """`snakemake --report` after Tables 1-3 and the figures: each result is in the HTML with its caption, and
+    the captions quote this run's configuration (tiny: synthetic corpus, BPE 300 and 60, grid hidden 32/16)."""
+    report = tiny_run / "results/report.html"
+    run_workflow(tiny_run.parent, "--report", str(report), "table1", "table2", "table3", "figures", configfiles=TINY)
+    html = report.read_text(encoding="utf-8")
+    for name in ("table1.csv", "table2.csv", "table3.csv", "fig1.png", "fig2.png", "fig3.png"):
+        assert f'"filename": "{name}"' in html
+    assert "corpus <strong>synthetic</strong>" in html
+    assert "<strong>LARGE</strong> (BPE 300, embed 16, hidden 32" in html
+    assert "hidden 32/16, less the excluded combinations" in html  # Figure 2's caption, from grid:
+    assert "paired\nbootstrap p-value" in html or "paired bootstrap p-value" in html  # Table 1's
+
+
 def test_seqinterp_is_a_dataset_like_any_other(tiny_run: Path) -> None:
     """A student on the seqinterp dataset (not in the tiny tables) by its run file: its corpus takes, per
     sentence, the teacher hypothesis (of 2) with the higher sentence BLEU against the real target."""
