@@ -29,11 +29,13 @@ P = sc.paths(config["outdir"])
 
 
 # ---- Interpreters and scripts ----------------------------------------------------------------------------
-# Workflow scripts run as `python`: the interpreter that runs Snakemake comes first on PATH, so its
-# environment is used (with --sdm conda, each rule's envs/workflow.yaml environment is activated in front).
-# Sockeye runs in its own environment, reached only through `sockeye_python` (a relative path is taken from
-# the workflow's folder, where `make setup` puts it).
-os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+# Workflow scripts run as `python -m <module>` with scripts/ on PYTHONPATH: the interpreter that runs Snakemake
+# comes first on PATH, so its environment is used (with --sdm conda, each rule's envs/workflow.yaml environment
+# is activated in front). Sockeye runs in its own environment, reached only through `sockeye_python` (a relative
+# path is taken from the workflow's folder, where `make setup` puts it), passed to the jobs as
+# $SLKD_SOCKEYE_PYTHON. Neither the clone's location nor the interpreter is part of a command or a parameter,
+# so moving the clone or switching profiles (local CPU, SLURM GPU) reruns nothing that is finished; nor is the
+# device, which the jobs decide from compute.device and their `gpu` resource (scripts/train_model.py).
 SCRIPTS = Path(workflow.basedir) / "scripts"
 WORKFLOW_ENV = "../envs/workflow.yaml"
 SOCKEYE_ENV = "../envs/sockeye.yaml"
@@ -41,17 +43,7 @@ SOCKEYE_ENV = "../envs/sockeye.yaml"
 
 def script(name, args):
     """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template)."""
-    return f"python {SCRIPTS / name} {args}"
-
-
-# One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
-TRAIN_MODEL = script(
-    "train_model.py",
-    "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
-    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
-    " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
-    " --threads {threads} 2> {log}",
-)
+    return f"python -m {Path(name).stem} {args}"
 
 
 def _sockeye_python(value):
@@ -62,6 +54,28 @@ def _sockeye_python(value):
 
 
 SOCKEYE_PY = _sockeye_python(config["sockeye_python"])
+os.environ.update(
+    PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    SLKD_SOCKEYE_PYTHON=SOCKEYE_PY,
+)
+# compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
+# resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
+DEVICE = config["compute"].get("device", "auto")
+
+
+def sockeye_script(name, args):
+    """script() for the scripts that run Sockeye: its interpreter, the device setting and the job's GPUs first."""
+    return script(name, f'--sockeye-python "$SLKD_SOCKEYE_PYTHON" --device {{params.device}} --gpus {{resources.gpu}} {args}')
+
+
+# One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
+TRAIN_MODEL = sockeye_script(
+    "train_model.py",
+    "--model-dir {params.model_dir} --done {output}"
+    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
+    " --validation-target {input.validation_target} --flags {params.flags:q} --threads {threads} 2> {log}",
+)
 
 
 onstart:
@@ -126,12 +140,6 @@ def raw_pair(wildcards):
         "src": fill(pattern, split=wildcards.split, lang=SRC),
         "trg": fill(pattern, split=wildcards.split, lang=TRG),
     }
-
-
-def device(wildcards, resources):
-    """Where Sockeye runs: compute.device, or with `auto` the GPU when the job holds the `gpu` resource
-    (profiles/slurm gives one to the training and decoding rules) and the CPU otherwise."""
-    return sc.sockeye_device(config["compute"].get("device", "auto"), resources.get("gpu", 0))
 
 
 def langs_of(direction):

@@ -31,14 +31,14 @@ rule distill:
     output:
         P.shard_out,
     params:
-        sockeye=SOCKEYE_PY,
         model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
         nbest=lambda wildcards: DECODING["nbest"] if wildcards.direction == DIRECTIONS["forward"] else 1,
-        device=device,
+        device=DEVICE,
     threads: THREADS
     resources:
+        gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("distill", 240),
         mem_mb=8000,
     log:
@@ -48,11 +48,11 @@ rule distill:
     conda:
         WORKFLOW_ENV
     shell:
-        script(
+        sockeye_script(
             "translate.py",
-            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --input {input.shard}"
+            "--model-dir {params.model_dir} --input {input.shard}"
             " --output {output} --beam-size {params.beam} --batch-size {params.batch} --nbest-size {params.nbest}"
-            " --output-type json --device {params.device} --threads {threads} 2> {log}",
+            " --output-type json --threads {threads} 2> {log}",
         )
 
 

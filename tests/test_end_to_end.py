@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SOCKEYE_PYTHON, run_workflow
+from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, run_workflow
 from conftest import TINY as TINY_CONFIG
 
 TINY = (TINY_CONFIG,)
@@ -145,6 +147,27 @@ def test_seqinterp_is_a_dataset_like_any_other(tiny_run: Path) -> None:
         assert pick in (first, second)
         assert bleu.sentence_score(pick, [ref]).score >= bleu.sentence_score(first, [ref]).score
     assert (tiny_run / "data/text/seqinterp/train.de").read_text() == (tiny_run / "data/text/base/train.de").read_text()
+
+
+def test_a_moved_clone_on_a_gpu_profile_reruns_nothing(tiny_run: Path, tmp_path: Path) -> None:
+    """The finished tiny run, planned again from a copy of the workflow elsewhere, with another Sockeye
+    interpreter and a GPU on every Sockeye job (what profiles/slurm gives them): nothing to do. Neither the
+    clone's location, nor the interpreter, nor the device is part of a job's command or parameters."""
+    clone = tmp_path / "elsewhere"
+    shutil.copytree(REPO, clone, ignore=shutil.ignore_patterns(".git", ".venv*", ".snakemake", "demo", "tiny",
+                                                               "bench", "__pycache__", ".pytest_cache"))
+    other_python = tmp_path / "sockeye-python"
+    other_python.symlink_to(SOCKEYE_PYTHON)
+    gpus = [f"{rule}:gpu=1" for rule in sorted(GPU_RULES)]
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "-n", "table1", "table2", "table3", "--snakefile", str(clone / "Snakefile"),
+         "--directory", str(tiny_run.parent), "--configfile", str(TINY_CONFIG), "--config",
+         f"sockeye_python={other_python}", "--set-resources", *gpus],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Nothing to be done" in out, out[-4000:]
 
 
 def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
