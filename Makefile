@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo test lint dag clean-demo setup-gpu
+.PHONY: setup demo demo-figures test lint dag clean-demo setup-gpu
 
 setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed
 
@@ -47,10 +47,17 @@ $(GPU_ENV)/.installed: envs/requirements-sockeye-gpu.txt envs/sockeye-gpu-python
 	$(GPU_ENV)/bin/sockeye-python scripts/sockeye_entry.py --check
 	touch $@
 
+DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python=$(CURDIR)/$(SK_PY)
+
 demo: setup
-	$(SNAKEMAKE) --profile profiles/local --configfile config/demo.yaml \
-	    --config sockeye_python=$(CURDIR)/$(SK_PY) --cores $(CORES) demo
+	$(SNAKEMAKE) --profile profiles/local $(DEMO_ARGS) --cores $(CORES) demo
+	$(SNAKEMAKE) $(DEMO_ARGS) --report demo/results/report.html demo
 	@echo; cat demo/results/table2.md; echo; cat demo/results/table3.md
+	@echo; echo "Figures: demo/results/figures/  Report: demo/results/report.html"
+
+# The README's copies of the demo's figures (docs/demo/), from the last `make demo`.
+demo-figures:
+	cp demo/results/figures/fig1.png demo/results/figures/fig2.png demo/results/figures/fig3.png docs/demo/
 
 # The demo's rule graph and job DAG as SVG (needs Graphviz's dot); the paper's: add CONFIG= (empty).
 CONFIG ?= --configfile config/demo.yaml

@@ -16,6 +16,9 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"  # `snakemake --report results/report.html`: tables and figures, captioned
+
+
 include: "rules/common.smk"
 # 1. Corpora: the embedded synthetic corpus, TED multitarget (downloaded) or local files;
 #    checked strictly, Moses-tokenized where raw, cleaned (--max-seq-len)
@@ -26,13 +29,14 @@ include: "rules/bpe.smk"
 include: "rules/stats.smk"
 # 4. Teachers: LARGE, de→en and en→de, scored on test before they distil (teacher.min_bleu)
 include: "rules/teacher.smk"
-# 5. Distillation: sharded beam search over the training set (kd, best-2, bt)
+# 5. Distillation: sharded beam search over the training set (kd, best-2, seqinterp, bt)
 include: "rules/distill.smk"
 # 6. Datasets: concatenations of base and distilled parts (baseline, kd, base+kd, base+kd+bt, base+best-2)
 include: "rules/datasets.smk"
 # 7. Students: the matrix of architectures x datasets x dropout x budgets x trials
 include: "rules/student.smk"
-# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves
+# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves; paired bootstrap
+#    of each dataset's student against the baseline's
 include: "rules/evaluate.smk"
 # 9. Tables 1-3 (CSV, Markdown, LaTeX)
 include: "rules/tables.smk"
@@ -50,8 +54,10 @@ localrules:
     score_teacher,
     split_for_distillation,
     gather_distilled,
+    gather_seqinterp,
     gather_backtranslated,
     concat_dataset,
+    paired_bootstrap,
     table1,
     table2,
     table3,

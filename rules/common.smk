@@ -1,5 +1,6 @@
 # Shared by every stage: configuration checks, paths (built in one place), interpreters, input functions.
 
+import functools
 import json
 import os
 import shutil
@@ -28,11 +29,13 @@ P = sc.paths(config["outdir"])
 
 
 # ---- Interpreters and scripts ----------------------------------------------------------------------------
-# Workflow scripts run as `python`: the interpreter that runs Snakemake comes first on PATH, so its
-# environment is used (with --sdm conda, each rule's envs/workflow.yaml environment is activated in front).
-# Sockeye runs in its own environment, reached only through `sockeye_python` (a relative path is taken from
-# the workflow's folder, where `make setup` puts it).
-os.environ.update(PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+# Workflow scripts run as `python -m <module>` with scripts/ on PYTHONPATH: the interpreter that runs Snakemake
+# comes first on PATH, so its environment is used (with --sdm conda, each rule's envs/workflow.yaml environment
+# is activated in front). Sockeye runs in its own environment, reached only through `sockeye_python` (a relative
+# path is taken from the workflow's folder, where `make setup` puts it), passed to the jobs as
+# $SLKD_SOCKEYE_PYTHON. Neither the clone's location nor the interpreter is part of a command or a parameter,
+# so moving the clone or switching profiles (local CPU, SLURM GPU) reruns nothing that is finished; nor is the
+# device, which the jobs decide from compute.device and their `gpu` resource (scripts/train_model.py).
 SCRIPTS = Path(workflow.basedir) / "scripts"
 WORKFLOW_ENV = "../envs/workflow.yaml"
 SOCKEYE_ENV = "../envs/sockeye.yaml"
@@ -40,17 +43,7 @@ SOCKEYE_ENV = "../envs/sockeye.yaml"
 
 def script(name, args):
     """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template)."""
-    return f"python {SCRIPTS / name} {args}"
-
-
-# One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
-TRAIN_MODEL = script(
-    "train_model.py",
-    "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --done {output}"
-    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
-    " --validation-target {input.validation_target} --flags {params.flags:q} --device {params.device}"
-    " --threads {threads} 2> {log}",
-)
+    return f"python -m {Path(name).stem} {args}"
 
 
 def _sockeye_python(value):
@@ -61,6 +54,28 @@ def _sockeye_python(value):
 
 
 SOCKEYE_PY = _sockeye_python(config["sockeye_python"])
+os.environ.update(
+    PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    SLKD_SOCKEYE_PYTHON=SOCKEYE_PY,
+)
+# compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
+# resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
+DEVICE = config["compute"].get("device", "auto")
+
+
+def sockeye_script(name, args):
+    """script() for the scripts that run Sockeye: its interpreter, the device setting and the job's GPUs first."""
+    return script(name, f'--sockeye-python "$SLKD_SOCKEYE_PYTHON" --device {{params.device}} --gpus {{resources.gpu}} {args}')
+
+
+# One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
+TRAIN_MODEL = sockeye_script(
+    "train_model.py",
+    "--model-dir {params.model_dir} --done {output}"
+    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
+    " --validation-target {input.validation_target} --flags {params.flags:q} --threads {threads} 2> {log}",
+)
 
 
 onstart:
@@ -83,12 +98,13 @@ SHARDS = list(range(DECODING["shards"]))
 wildcard_constraints:
     direction=sc.name_regex(list(DIRECTIONS.values())),
     dataset=sc.name_regex(list(config["datasets"])),
+    reference=sc.name_regex(list(config["datasets"])),
     architecture=f"{sc.name_regex(list(config['architectures']))}|{sc.GRID_NAME.pattern}",
     dropout="dropout|nodropout",
     checkpoints="[0-9]+",
     trial="[0-9]+",
     shard="[0-9]+",
-    part="kd|best2|bt",
+    part="kd|best2|seqinterp|bt",
     model="teacher/[^/]+|student/[^/]+/[^/]+/[^/]+/[^/]+/[^/]+",
     split="train|dev|test",
     lang="[a-z]{2,3}",
@@ -96,10 +112,7 @@ wildcard_constraints:
     corpus="[A-Za-z0-9][A-Za-z0-9_+.-]*",
 
 
-def fill(pattern, **wildcards):
-    """A path pattern with some wildcards filled in and the others left as wildcards."""
-    return expand(pattern, **wildcards, allow_missing=True)[0]
-
+fill = sc.fill  # a path pattern with some wildcards filled in and the others left as wildcards
 
 def _stem(rule_name, wildcard_names):
     return ".".join(f"{{{name}}}" for name in wildcard_names) or rule_name
@@ -127,12 +140,6 @@ def raw_pair(wildcards):
         "src": fill(pattern, split=wildcards.split, lang=SRC),
         "trg": fill(pattern, split=wildcards.split, lang=TRG),
     }
-
-
-def device(wildcards, resources):
-    """Where Sockeye runs: compute.device, or with `auto` the GPU when the job holds the `gpu` resource
-    (profiles/slurm gives one to the training and decoding rules) and the CPU otherwise."""
-    return sc.sockeye_device(config["compute"].get("device", "auto"), resources.get("gpu", 0))
 
 
 def langs_of(direction):
@@ -190,7 +197,7 @@ def test_source(wildcards):
 
 
 def part_files(part, lang):
-    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, bt)."""
+    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, seqinterp, bt)."""
     if part == "base":
         return fill(P.text, corpus="base", split="train", lang=lang)
     direction = DIRECTIONS["backward" if part == "bt" else "forward"]
@@ -215,6 +222,7 @@ def dataset_parts(wildcards):
     return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
 
 
+@functools.cache
 def runs_of_table(table):
     """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's runs (see scripts/tables.py)."""
     return {
@@ -223,11 +231,23 @@ def runs_of_table(table):
     }
 
 
+@functools.cache
 def runs_of_grid(section):
     """`ARCH:DATASET:TRIAL=PATH` specs of a grid section's runs (`search`: Figure 2, `compare`: Figure 3)."""
     return {
         f"{s.architecture}:{s.dataset}:{s.trial}": expand(P.run, **s.wildcards)[0]
         for s in sc.grid_students(config, section)
+    }
+
+
+def significance_of_table(table):
+    """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's paired bootstrap results (vs the baseline dataset)."""
+    reference = config["evaluation"]["significance"]["baseline"]
+    return {
+        f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}": expand(
+            P.significance, reference=reference, **s.wildcards
+        )[0]
+        for s in sc.compared_students(config, table)
     }
 
 
@@ -241,7 +261,9 @@ def table_args(table):
     spec = config["tables"][table]
     rows = [f"--dataset {name}" for name in spec["datasets"]]
     columns = [f"--column {c['architecture']}:{sc.dropout_label(c['dropout'])}" for c in spec["columns"]]
-    return " ".join([run_options(runs_of_table(table))] + rows + columns)
+    tests = [f"--significance {key}={path}" for key, path in significance_of_table(table).items()]
+    alpha = [f"--alpha {config['evaluation']['significance']['alpha']}"]
+    return " ".join([run_options(runs_of_table(table))] + tests + alpha + rows + columns)
 
 
 def table_outputs(table):
@@ -250,6 +272,11 @@ def table_outputs(table):
 
 def figure_outputs(figure):
     return expand(P.figure, figure=figure, ext=["png", "pdf", "csv"])
+
+
+def reported(paths, name, category):
+    """Output paths, the first one shown in `snakemake --report` with the caption report/<name>.rst."""
+    return [report(paths[0], caption=f"../report/{name}.rst", category=category), *paths[1:]]
 
 
 # ---- Targets ---------------------------------------------------------------------------------------------

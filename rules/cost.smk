@@ -13,7 +13,6 @@ rule cost:
         md=fill(P.cost, ext="md"),
     params:
         config=lambda wildcards: json.dumps(config, sort_keys=True),
-        profile=Path(workflow.basedir) / "profiles" / "slurm" / "config.yaml",
         # changes when finished jobs add or change logs and benchmark files: `snakemake cost` estimates again
         measured=lambda wildcards: cost_model.measurement_stamp(config),
     log:
@@ -23,6 +22,5 @@ rule cost:
     shell:
         script(
             "cost.py",
-            "--config-json {params.config:q} --gpu-profile {params.profile} --csv {output.csv} --md {output.md}"
-            " 2> {log}",
+            "--config-json {params.config:q} --csv {output.csv} --md {output.md} 2> {log}",
         )

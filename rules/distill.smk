@@ -31,14 +31,14 @@ rule distill:
     output:
         P.shard_out,
     params:
-        sockeye=SOCKEYE_PY,
         model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
         nbest=lambda wildcards: DECODING["nbest"] if wildcards.direction == DIRECTIONS["forward"] else 1,
-        device=device,
+        device=DEVICE,
     threads: THREADS
     resources:
+        gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("distill", 240),
         mem_mb=8000,
     log:
@@ -48,11 +48,11 @@ rule distill:
     conda:
         WORKFLOW_ENV
     shell:
-        script(
+        sockeye_script(
             "translate.py",
-            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --input {input.shard}"
+            "--model-dir {params.model_dir} --input {input.shard}"
             " --output {output} --beam-size {params.beam} --batch-size {params.batch} --nbest-size {params.nbest}"
-            " --output-type json --device {params.device} --threads {threads} 2> {log}",
+            " --output-type json --threads {threads} 2> {log}",
         )
 
 
@@ -76,6 +76,31 @@ rule gather_distilled:
             "distill.py",
             "gather {params.shards} --input {input.words} {params.langs} --part kd:1 --part best2:2"
             " --outdir {params.outdir} --report {output.report} 2> {log}",
+        )
+
+
+rule gather_seqinterp:
+    """Sequence-level interpolation (Kim & Rush 2016; the paper's footnote 1): per training sentence, the de→en
+    teacher's n-best hypothesis (decoding.nbest) with the highest sentence BLEU against the real target."""
+    input:
+        unpack(lambda wildcards: gather_inputs(DIRECTIONS["forward"])),
+        reference=fill(P.text, corpus="base", split="train", lang=TRG),
+    output:
+        parts=[fill(P.distill_part, direction=DIRECTIONS["forward"], part="seqinterp", lang=l) for l in LANGS],
+        report=fill(P.seqinterp_report, direction=DIRECTIONS["forward"]),
+    params:
+        shards=lambda wildcards, input: shard_options(input),
+        langs=f"--input-lang {SRC} --hyp-lang {TRG}",
+        outdir=lambda wildcards, output: str(Path(output.report).parent.parent),
+    log:
+        log_path("gather_seqinterp"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "distill.py",
+            "gather {params.shards} --input {input.words} {params.langs} --part seqinterp:oracle"
+            " --reference {input.reference} --outdir {params.outdir} --report {output.report} 2> {log}",
         )
 
 

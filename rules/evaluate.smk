@@ -26,3 +26,30 @@ rule evaluate:
             "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output}"
             " --tokenize {params.tokenize} 2> {log}",
         )
+
+
+rule paired_bootstrap:
+    """sacrebleu's paired bootstrap of one student against the {reference} dataset's student with the same
+    architecture, dropout, budget and trial (evaluation.significance): BLEU of both and the p-value."""
+    input:
+        hyp=fill(P.test_hyp, model="student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}"),
+        baseline=fill(
+            P.test_hyp, model="student/{architecture}/{reference}/{dropout}/ckpt{checkpoints}/trial{trial}"
+        ),
+        ref=fill(P.text, corpus="base", split="test", lang=TRG),
+    output:
+        P.significance,
+    params:
+        tokenize=config["evaluation"]["bleu_tokenize"],
+        samples=config["evaluation"]["significance"]["samples"],
+        seed=config["evaluation"]["significance"]["seed"],
+    log:
+        log_path("paired_bootstrap", "reference", "architecture", "dataset", "dropout", "checkpoints", "trial"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "significance.py",
+            "--hyp {input.hyp} --baseline-hyp {input.baseline} --ref {input.ref} --output {output}"
+            " --tokenize {params.tokenize} --samples {params.samples} --seed {params.seed} 2> {log}",
+        )

@@ -8,7 +8,7 @@ rule figure1:
     input:
         lambda wildcards: runs_of_table("table3").values(),
     output:
-        figure_outputs("fig1"),
+        reported(figure_outputs("fig1"), "fig1", "Figures"),
     params:
         runs=lambda wildcards: run_options(runs_of_table("table3")),
         datasets=" ".join(f"--dataset {name}" for name in config["tables"]["table3"]["datasets"]),
@@ -27,7 +27,7 @@ rule figure2:
     input:
         lambda wildcards: runs_of_grid("search").values(),
     output:
-        figure_outputs("fig2"),
+        reported(figure_outputs("fig2"), "fig2", "Figures"),
     params:
         runs=lambda wildcards: run_options(runs_of_grid("search")),
         dataset=config["grid"]["dataset"],
@@ -46,7 +46,7 @@ rule figure3:
     input:
         lambda wildcards: runs_of_grid("compare").values(),
     output:
-        figure_outputs("fig3"),
+        reported(figure_outputs("fig3"), "fig3", "Figures"),
     params:
         runs=lambda wildcards: run_options(runs_of_grid("compare")),
         base=config["grid"]["dataset"],

@@ -10,12 +10,12 @@ rule train_student:
     output:
         P.student_done,
     params:
-        sockeye=SOCKEYE_PY,
         model_dir=lambda wildcards, output: output[0].removesuffix(".done.json"),
         flags=lambda wildcards: json.dumps(sc.student_flags(config, student_of(wildcards))),
-        device=device,
+        device=DEVICE,
     threads: THREADS
     resources:
+        gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("train_student", 1440),
         mem_mb=16000,
     log:

@@ -4,9 +4,10 @@
 rule table1:
     """Table 1: test BLEU per trial and average (rows: datasets)."""
     input:
-        lambda wildcards: runs_of_table("table1").values(),
+        runs=lambda wildcards: runs_of_table("table1").values(),
+        significance=lambda wildcards: significance_of_table("table1").values(),
     output:
-        table_outputs("table1"),
+        reported(table_outputs("table1"), "table1", "Tables"),
     params:
         args=lambda wildcards: table_args("table1"),
         prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
@@ -23,7 +24,7 @@ rule table2:
     input:
         lambda wildcards: expand(P.stats, corpus=sc.datasets_used(config)),
     output:
-        table_outputs("table2"),
+        reported(table_outputs("table2"), "table2", "Tables"),
     params:
         stats=lambda wildcards, input: " ".join(
             f"--stats {d}={s}" for d, s in zip(sc.datasets_used(config), input)
@@ -41,9 +42,10 @@ rule table2:
 rule table3:
     """Table 3: mean ± sd of BLEU and BPE train perplexity per dataset and (architecture, dropout)."""
     input:
-        lambda wildcards: runs_of_table("table3").values(),
+        runs=lambda wildcards: runs_of_table("table3").values(),
+        significance=lambda wildcards: significance_of_table("table3").values(),
     output:
-        table_outputs("table3"),
+        reported(table_outputs("table3"), "table3", "Tables"),
     params:
         args=lambda wildcards: table_args("table3"),
         prefix=lambda wildcards, output: output[0].removesuffix(".csv"),

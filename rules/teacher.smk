@@ -9,12 +9,12 @@ rule train_teacher:
     output:
         P.teacher_done,
     params:
-        sockeye=SOCKEYE_PY,
         model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
         flags=json.dumps(sc.teacher_flags(config)),
-        device=device,
+        device=DEVICE,
     threads: THREADS
     resources:
+        gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("train_teacher", 2880),
         mem_mb=16000,
     log:
@@ -35,13 +35,13 @@ rule translate_test:
     output:
         P.test_hyp,
     params:
-        sockeye=SOCKEYE_PY,
         model_dir=model_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
-        device=device,
+        device=DEVICE,
     threads: THREADS
     resources:
+        gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("translate_test", 60),
         mem_mb=8000,
     log:
@@ -51,10 +51,10 @@ rule translate_test:
     conda:
         WORKFLOW_ENV
     shell:
-        script(
+        sockeye_script(
             "translate.py",
-            "--sockeye-python {params.sockeye} --model-dir {params.model_dir} --input {input.source}"
-            " --output {output} --beam-size {params.beam} --batch-size {params.batch} --device {params.device}"
+            "--model-dir {params.model_dir} --input {input.source}"
+            " --output {output} --beam-size {params.beam} --batch-size {params.batch}"
             " --threads {threads} 2> {log}",
         )
 

@@ -1,6 +1,6 @@
 """CPU- and GPU-hours of everything a configuration implies, before (or while) it runs.
 
-    python cost.py --config-json JSON [--gpu-profile profiles/slurm/config.yaml] --csv OUT.csv --md OUT.md
+    python -m cost --config-json JSON [--gpu-profile profiles/slurm/config.yaml] --csv OUT.csv --md OUT.md
 
 Run in the folder Snakemake runs in (paths under the config's `outdir` are read from there); the `cost` rule
 (rules/cost.smk) passes the merged configuration. Nothing is trained: the jobs are those the configuration
@@ -48,6 +48,7 @@ import yaml
 SOCKEYE_RULES = ("train_teacher", "train_student", "distill", "translate_test")
 RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkeeping of seconds
 DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
+SLURM_PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "slurm" / "config.yaml"
 GATES = {"lstm": 4, "lnlstm": 4, "lnglstm": 4, "mlstm": 4, "gru": 3, "mgru": 3}
 SPECIALS = 4  # Sockeye's <pad>, <unk>, <s>, </s>
 CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
@@ -542,14 +543,14 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
              "The jobs of `snakemake table1 table2 table3 figures grid` that take more than seconds: trainings at"
              " their full budgets (upper bounds: Sockeye stops a training after 32 checkpoints without improvement),"
              " decodings and evaluations. One row per job in `cost.csv`.", "", *group_table(rows), "",
-             f"GPU-hours: **{gpu_total / 3600:,.0f}** ({gpu_total / 86400:,.1f} GPU-days). CPU core-hours:"
-             f" **{cpu_total / 3600:,.0f}**, of which {inside / 3600:,.0f} inside the GPU jobs (checkpoint decoding"
-             " on their CPU cores).",
-             f"The same jobs on CPUs only (compute.device `cpu`): {sum(r.cpu for r in cpu_only) / 3600:,.0f} CPU"
+             f"GPU-hours: **{hours(gpu_total)}** ({gpu_total / 86400:,.1f} GPU-days). CPU core-hours:"
+             f" **{hours(cpu_total)}**, of which {hours(inside)} inside the GPU jobs (checkpoint decoding on their CPU"
+             " cores).",
+             f"The same jobs on CPUs only (compute.device `cpu`): {hours(sum(r.cpu for r in cpu_only))} CPU"
              " core-hours."]
     if waiting:
         lines += ["", f"**Checkpoint decoding outlasts the checkpoint's updates** in {len(waiting)} GPU trainings:"
-                  f" they wait {sum(r.wait for r in waiting) / 3600:,.0f} GPU-hours in all (included above) for the"
+                  f" they wait {hours(sum(r.wait for r in waiting))} GPU-hours in all (included above) for the"
                   f" CPU decoding of {waiting[0].job.checkpoint_sentences:,} dev sentences at {compute['threads']}"
                   " threads. More compute.threads, a smaller decode-and-evaluate or decode-and-evaluate-use-cpu"
                   " false would avoid it."]
@@ -592,7 +593,8 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config-json", required=True, help="the merged configuration as JSON")
-    parser.add_argument("--gpu-profile", type=Path, help="Snakemake profile whose set-resources name the GPU rules")
+    parser.add_argument("--gpu-profile", type=Path, default=SLURM_PROFILE,
+                        help="Snakemake profile whose set-resources name the GPU rules (default: profiles/slurm)")
     parser.add_argument("--csv", type=Path, required=True)
     parser.add_argument("--md", type=Path, required=True)
     args = parser.parse_args(argv)

@@ -2,13 +2,18 @@
 
     python distill.py split --input BPE_FILE --shards N --outdir DIR          (writes DIR/0.in ... DIR/N-1.in)
     python distill.py gather --shard IN JSON [--shard ...] --input WORD_FILE --input-lang de --hyp-lang en
-                             --part kd:1 --part best2:2 --outdir DIR --report REPORT.json
+                             --part kd:1 --part best2:2 [--part seqinterp:oracle --reference TRAIN.en]
+                             --outdir DIR --report REPORT.json
 
 Sockeye (`--output-type json --nbest-size K`) writes one JSON object per input line with `translation` and,
 for K > 1, `translations` (best first). Gathering checks at every step that line counts match the input;
 hypotheses are de-BPE'd. A part `NAME:RANK` pairs the RANK-th hypothesis with the real input sentence and
 writes DIR/NAME/train.{input-lang,hyp-lang}. A pair whose hypothesis is empty or missing is left out of that
 part and counted in the report; never misaligned, never silently dropped.
+
+A part `NAME:oracle` is sequence-level interpolation (Kim & Rush 2016; the paper's footnote 1): per sentence,
+the hypothesis of the n-best list with the highest sentence BLEU (sacrebleu, smoothed, on the tokenized text)
+against the real target (`--reference`), the best-ranked one on ties; the report counts the ranks chosen.
 """
 
 from __future__ import annotations
@@ -54,15 +59,33 @@ def read_nbest(json_path: str | Path, expected: int) -> list[list[str]]:
     return hyps
 
 
+ORACLE = "oracle"
+
+
+def oracle_ranks(nbest: list[list[str]], references: list[str]) -> list[int]:
+    """Per sentence, the 1-based rank of the non-empty hypothesis closest to the reference by sentence BLEU
+    (the best-ranked on ties); 0 where every hypothesis is empty."""
+    from sacrebleu.metrics import BLEU
+
+    bleu = BLEU(tokenize="none", force=True, effective_order=True)
+    ranks = []
+    for hyps, ref in zip(nbest, references, strict=True):
+        scores = [(bleu.sentence_score(h, [ref]).score, -i) for i, h in enumerate(hyps) if h.strip()]
+        ranks.append(-max(scores)[1] + 1 if scores else 0)
+    return ranks
+
+
 def gather(
     shards: list[tuple[str | Path, str | Path]],
     inputs: list[str],
-    parts: dict[str, int],
+    parts: dict[str, int | str],
     input_lang: str,
     hyp_lang: str,
     outdir: str | Path,
+    references: list[str] | None = None,
 ) -> dict[str, object]:
-    """Write each part's two sides; return the report (counts of empty and missing hypotheses per part)."""
+    """Write each part's two sides; return the report (counts of empty and missing hypotheses per part). A part
+    of rank `oracle` takes each sentence's hypothesis closest to `references` (sequence-level interpolation)."""
     nbest: list[list[str]] = []
     for shard_in, shard_json in shards:
         nbest += read_nbest(shard_json, count_lines(shard_in))
@@ -70,20 +93,32 @@ def gather(
         raise CorpusError(f"the shards hold {len(nbest)} translations but the input has {len(inputs)} lines")
     report: dict[str, object] = {"lines": len(inputs), "parts": {}}
     for name, rank in parts.items():
+        if rank == ORACLE:
+            if references is None or len(references) != len(inputs):
+                raise CorpusError(f"part {name}:{ORACLE} needs --reference with {len(inputs)} lines (the real"
+                                  f" targets), got {'none' if references is None else len(references)}")
+            chosen = oracle_ranks(nbest, references)
+        else:
+            chosen = [int(rank)] * len(nbest)
         kept_src, kept_hyp, empty, missing = [], [], 0, 0
-        for sentence, hyps in zip(inputs, nbest, strict=True):
-            if len(hyps) < rank:
+        for sentence, hyps, pick in zip(inputs, nbest, chosen, strict=True):
+            if pick == 0:
+                empty += 1
+            elif len(hyps) < pick:
                 missing += 1
-            elif not hyps[rank - 1].strip():
+            elif not hyps[pick - 1].strip():
                 empty += 1
             else:
                 kept_src.append(sentence)
-                kept_hyp.append(hyps[rank - 1])
+                kept_hyp.append(hyps[pick - 1])
         write_lines(Path(outdir) / name / f"train.{input_lang}", kept_src)
         write_lines(Path(outdir) / name / f"train.{hyp_lang}", kept_hyp)
         distinct = len({tok for hyp in kept_hyp for tok in hyp.split()})
-        report["parts"][name] = {"rank": rank, "pairs": len(kept_hyp), "empty": empty, "missing": missing,
-                                 "hyp_types": distinct}
+        entry: dict[str, object] = {"rank": rank, "pairs": len(kept_hyp), "empty": empty, "missing": missing,
+                                    "hyp_types": distinct}
+        if rank == ORACLE:
+            entry["ranks_chosen"] = {str(r): chosen.count(r) for r in sorted(set(chosen)) if r}
+        report["parts"][name] = entry
     return report
 
 
@@ -99,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p_gather.add_argument("--input", required=True, help="the word-level sentences that were translated")
     p_gather.add_argument("--input-lang", required=True)
     p_gather.add_argument("--hyp-lang", required=True)
-    p_gather.add_argument("--part", action="append", required=True, metavar="NAME:RANK")
+    p_gather.add_argument("--part", action="append", required=True, metavar="NAME:RANK",
+                          help=f"RANK: 1 for the best hypothesis, 2 for the 2nd, ...; {ORACLE}: closest to --reference")
+    p_gather.add_argument("--reference", help="the real targets of the input, for a part of rank oracle")
     p_gather.add_argument("--outdir", required=True)
     p_gather.add_argument("--report", required=True)
     args = parser.parse_args(argv)
@@ -107,9 +144,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "split":
             split(args.input, args.shards, args.outdir)
             return 0
-        parts = {name: int(rank) for name, rank in (p.split(":") for p in args.part)}
+        parts: dict[str, int | str] = {}
+        for spec in args.part:
+            name, _, rank = spec.partition(":")
+            if not name or not (rank.isdigit() and int(rank) > 0 or rank == ORACLE):
+                parser.error(f"--part {spec}: expected NAME:RANK with RANK a positive number or {ORACLE}")
+            parts[name] = rank if rank == ORACLE else int(rank)
+        references = read_lines(args.reference) if args.reference else None
         report = gather([tuple(s) for s in args.shard], read_lines(args.input), parts, args.input_lang,
-                        args.hyp_lang, args.outdir)
+                        args.hyp_lang, args.outdir, references)
     except CorpusError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 1

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-PARTS = ("base", "kd", "best2", "bt")  # the corpora a dataset concatenates (see config.yaml, `datasets`)
+PARTS = ("base", "kd", "best2", "seqinterp", "bt")  # what a dataset concatenates (config.yaml, `datasets`)
 SPLITS = ("train", "dev", "test")
 
 
@@ -132,6 +132,10 @@ def check_config(config: dict[str, Any]) -> None:
                     f"tables.{table}.columns[{i}].architecture: unknown architecture"
                     f" {column['architecture']!r} (defined: {', '.join(architectures)})"
                 )
+    baseline = config["evaluation"]["significance"]["baseline"]
+    if baseline not in datasets:
+        raise ConfigError(f"evaluation.significance.baseline: unknown dataset {baseline!r}"
+                          f" (defined: {', '.join(datasets)})")
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
         if section.get("dataset") and section["dataset"] not in datasets:
@@ -161,6 +165,15 @@ def students(config: dict[str, Any], tables: list[str] | None = None) -> list[St
         ):
             runs.add(Student(column["architecture"], dataset, column["dropout"], spec["checkpoints"], trial))
     return sorted(runs)
+
+
+def compared_students(config: dict[str, Any], table: str) -> list[Student]:
+    """A table's students that are compared with their baseline twin (evaluation.significance.baseline):
+    every one of another dataset, when the table trains the baseline dataset too (none otherwise)."""
+    baseline = config["evaluation"]["significance"]["baseline"]
+    if baseline not in config["tables"][table]["datasets"]:
+        return []
+    return [s for s in students(config, [table]) if s.dataset != baseline]
 
 
 def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
@@ -281,7 +294,7 @@ def teachers_used(config: dict[str, Any]) -> list[str]:
     """Directions of the teachers that the tables' and the grid's datasets need."""
     parts = set(parts_used(config))
     dirs = directions(config)
-    return [d for key, d in dirs.items() if parts & ({"kd", "best2"} if key == "forward" else {"bt"})]
+    return [d for key, d in dirs.items() if parts & ({"kd", "best2", "seqinterp"} if key == "forward" else {"bt"})]
 
 
 def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +335,15 @@ def sockeye_args(flags: dict[str, Any]) -> list[str]:
     return argv
 
 
+FIELD = re.compile(r"\{(\w+)\}")
+
+
+def fill(pattern: str, **values: Any) -> str:
+    """A path pattern with the given wildcards filled in and the others left as `{wildcard}` (what Snakemake's
+    expand(..., allow_missing=True) does for one combination, without its cost: the rules call this per job)."""
+    return FIELD.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), pattern)
+
+
 def name_regex(names: list[str]) -> str:
     """A wildcard constraint that matches exactly these names."""
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"
@@ -355,12 +377,16 @@ def paths(outdir: str) -> SimpleNamespace:
         shard_out=data + "/distill/{direction}/shards/{shard}.json",
         distill_part=data + "/distill/{direction}/{part}/train.{lang}",
         distill_report=data + "/distill/{direction}/report.json",
+        seqinterp_report=data + "/distill/{direction}/seqinterp/report.json",
         # students: one folder per (architecture, dataset, dropout, budget, trial)
         student_done=models + "/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.done.json",
         # any model's test translations and scores ({model}: teacher/de-en, student/SMALL/kd/dropout/...)
         model_done=models + "/{model}.done.json",
         test_hyp=data + "/translations/{model}/test.bpe",
         run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
+        # paired bootstrap of a student against the `reference` dataset's student of the same coordinates
+        significance=results
+        + "/significance/{reference}/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
         table=results + "/{table}.{ext}",
         figure=results + "/figures/{figure}.{ext}",
         cost=results + "/cost.{ext}",

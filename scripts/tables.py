@@ -1,12 +1,15 @@
 """The paper's tables from result files: CSV (every number, per-trial values), Markdown and LaTeX.
 
-    python tables.py table1 --run DATASET:ARCH:DROPOUT:TRIAL=RUN.json ... --prefix results/table1
-    python tables.py table3 --run ... --column ARCH:DROPOUT ... --prefix results/table3
+    python tables.py table1 --run DATASET:ARCH:DROPOUT:TRIAL=RUN.json ... [--significance D:A:DR:T=P.json ...]
+                     [--alpha 0.05] --prefix results/table1
+    python tables.py table3 --run ... [--significance ...] --column ARCH:DROPOUT ... --prefix results/table3
     python tables.py table2 --stats DATASET=STATS.tsv ... --lang en --prefix results/table2
 
-Table 1: test BLEU per trial and the average (rows: datasets). Table 3: mean ± sd over trials of test BLEU and
+Table 1: test BLEU per trial and mean ± sd (rows: datasets). Table 3: mean ± sd over trials of test BLEU and
 BPE train perplexity, one column pair per (architecture, dropout). Table 2: tokens and vocabulary of each
-dataset's target side.
+dataset's target side. With --significance (scripts/significance.py: paired bootstrap against the baseline
+dataset's student of the same trial), the CSV holds every p-value and a BLEU cell whose p is below alpha in
+every trial is marked with a dagger; in Table 1 each trial's cell is marked on its own.
 """
 
 from __future__ import annotations
@@ -38,6 +41,34 @@ def load_runs(specs: list[str]) -> dict[tuple[str, str, str], dict[int, dict[str
     for (dataset, arch, dropout, trial), path in parse_run_specs(specs, 3).items():
         runs[(dataset, arch, dropout)][trial] = json.loads(Path(path).read_text(encoding="utf-8"))
     return runs
+
+
+DAGGER = "†"
+
+
+def load_significance(specs: list[str]) -> dict[tuple[str, str, str], dict[int, float]]:
+    """{(dataset, architecture, dropout): {trial: p-value}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
+    tests: dict[tuple[str, str, str], dict[int, float]] = defaultdict(dict)
+    for (dataset, arch, dropout, trial), path in parse_run_specs(specs, 3).items():
+        tests[(dataset, arch, dropout)][trial] = json.loads(Path(path).read_text(encoding="utf-8"))["p_value"]
+    return tests
+
+
+def marked(text: str, p_values: list[float | None], alpha: float) -> str:
+    """The cell's text with a dagger when every trial's p-value is below alpha (none compared: unmarked)."""
+    return text + DAGGER if p_values and all(p is not None and p < alpha for p in p_values) else text
+
+
+def p_text(p_values: list[float | None]) -> str:
+    return ";".join("" if p is None else f"{p:.4f}" for p in p_values)
+
+
+def significance_note(tests: dict, alpha: float, per_trial: bool = False) -> str:
+    if not tests:
+        return ""
+    when = "" if per_trial else " in every trial"
+    return (f" {DAGGER}: BLEU differs from the baseline dataset's student of the same architecture, dropout and"
+            f" trial with p < {alpha}{when} (sacrebleu paired bootstrap).")
 
 
 def write_all(
@@ -74,28 +105,41 @@ def latex(header: list[str], rows: list[list[str]], caption: str) -> str:
     )
 
 
-def table1(runs: dict, datasets: list[str], column: tuple[str, str], prefix: str | Path) -> None:
-    """Test BLEU per trial and average, as the paper's Table 1."""
+def table1(
+    runs: dict, datasets: list[str], column: tuple[str, str], prefix: str | Path, tests: dict | None = None,
+    alpha: float = 0.05,
+) -> None:
+    """Test BLEU per trial and mean ± sd, as the paper's Table 1; p-values against the baseline per trial."""
+    tests = tests or {}
     trials = sorted({t for cell in runs.values() for t in cell})
-    header = ["dataset", *[f"trial_{t}" for t in trials], "avg", "sd", "bleu_signature"]
+    header = ["dataset", *[f"trial_{t}" for t in trials], "avg", "sd", *[f"p_trial_{t}" for t in trials],
+              "bleu_signature"]
     csv_rows, text_rows = [], []
     for dataset in datasets:
         cell = runs[(dataset, *column)]
         bleus = [cell[t]["bleu"] for t in trials]
+        p_values = [tests.get((dataset, *column), {}).get(t) for t in trials]
         avg, sd = mean_sd(bleus)
-        csv_rows.append([dataset, *bleus, round(avg, 2), round(sd, 2), cell[trials[0]]["bleu_signature"]])
-        text_rows.append([dataset, *[f"{b:.2f}" for b in bleus], f"{avg:.2f}"])
-    text_header = ["Dataset", *[f"Trial {t}" for t in trials], "Avg"]
+        csv_rows.append([dataset, *bleus, round(avg, 2), round(sd, 2), *["" if p is None else p for p in p_values],
+                         cell[trials[0]]["bleu_signature"]])
+        text_rows.append([dataset, *[marked(f"{b:.2f}", [p], alpha) for b, p in zip(bleus, p_values, strict=True)],
+                          fmt(avg, sd)])
+    text_header = ["Dataset", *[f"Trial {t}" for t in trials], "Avg ± sd"]
     caption = (f"Table 1: test BLEU of {column[0]} students ({column[1]}) trained on each dataset, per trial"
-               f" (seed) and averaged. BLEU: {csv_rows[0][-1]}.")
+               f" (seed), and mean ± sd.{significance_note(tests, alpha, per_trial=True)} BLEU: {csv_rows[0][-1]}.")
     write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 
-def table3(runs: dict, datasets: list[str], columns: list[tuple[str, str]], prefix: str | Path) -> None:
-    """Mean ± sd over trials of test BLEU and BPE train perplexity per (architecture, dropout)."""
+def table3(
+    runs: dict, datasets: list[str], columns: list[tuple[str, str]], prefix: str | Path, tests: dict | None = None,
+    alpha: float = 0.05,
+) -> None:
+    """Mean ± sd over trials of test BLEU and BPE train perplexity per (architecture, dropout), BLEU marked where
+    it differs from the baseline's in every trial."""
+    tests = tests or {}
     header = ["dataset", "architecture", "dropout", "trials", "bleu_mean", "bleu_sd", "ppl_train_mean",
-              "ppl_train_sd", "chrf_mean", "bleu_per_trial", "ppl_train_per_trial", "bleu_signature",
-              "chrf_signature"]
+              "ppl_train_sd", "chrf_mean", "bleu_per_trial", "ppl_train_per_trial", "p_per_trial",
+              "significant_trials", "bleu_signature", "chrf_signature"]
     csv_rows, text_rows = [], []
     signature = ""
     for dataset in datasets:
@@ -106,19 +150,23 @@ def table3(runs: dict, datasets: list[str], columns: list[tuple[str, str]], pref
             bleus = [cell[t]["bleu"] for t in trials]
             ppls = [cell[t]["ppl_train"] for t in trials]
             chrfs = [cell[t]["chrf"] for t in trials]
+            compared = (dataset, *column) in tests
+            p_values = [tests.get((dataset, *column), {}).get(t) for t in trials] if compared else []
             (bm, bs), (pm, ps) = mean_sd(bleus), mean_sd(ppls)
             signature = cell[trials[0]]["bleu_signature"]
             csv_rows.append([dataset, *column, len(trials), round(bm, 2), round(bs, 2), round(pm, 2), round(ps, 2),
                              round(statistics.fmean(chrfs), 2), ";".join(f"{b:.2f}" for b in bleus),
-                             ";".join(f"{p:.3f}" for p in ppls), signature, cell[trials[0]]["chrf_signature"]])
-            text_row += [fmt(bm, bs), fmt(pm, ps)]
+                             ";".join(f"{p:.3f}" for p in ppls), p_text(p_values),
+                             sum(p is not None and p < alpha for p in p_values) if compared else "",
+                             signature, cell[trials[0]]["chrf_signature"]])
+            text_row += [marked(fmt(bm, bs), p_values, alpha), fmt(pm, ps)]
         text_rows.append(text_row)
     text_header = ["Dataset"]
     for arch, dropout in columns:
         label = f"{arch} {'w/ dropout' if dropout == 'dropout' else 'no dropout'}"
         text_header += [f"{label} BLEU", f"{label} PPL_train"]
     caption = ("Table 3: tokenized test BLEU (beam 5) and BPE train perplexity at the best checkpoint, mean ± sd"
-               f" over trials. BLEU: {signature}.")
+               f" over trials.{significance_note(tests, alpha)} BLEU: {signature}.")
     write_all(prefix, header, csv_rows, text_header, text_rows, caption)
 
 
@@ -143,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", action="append", default=[], help="row order")
     parser.add_argument("--column", action="append", default=[], metavar="ARCH:DROPOUT")
     parser.add_argument("--stats", action="append", default=[], metavar="DATASET=PATH")
+    parser.add_argument("--significance", action="append", default=[], metavar="DATASET:ARCH:DROPOUT:TRIAL=PATH",
+                        help="a paired bootstrap result (scripts/significance.py) against the baseline")
+    parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--lang", default="en")
     parser.add_argument("--prefix", required=True)
     args = parser.parse_args(argv)
@@ -150,9 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.table == "table2":
         table2({k: Path(v) for k, v in (s.split("=", 1) for s in args.stats)}, args.lang, args.prefix)
     elif args.table == "table1":
-        table1(load_runs(args.run), args.dataset, columns[0], args.prefix)
+        table1(load_runs(args.run), args.dataset, columns[0], args.prefix, load_significance(args.significance),
+               args.alpha)
     else:
-        table3(load_runs(args.run), args.dataset, columns, args.prefix)
+        table3(load_runs(args.run), args.dataset, columns, args.prefix, load_significance(args.significance),
+               args.alpha)
     print(Path(f"{args.prefix}.md").read_text(encoding="utf-8"))
     return 0
 

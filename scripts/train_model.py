@@ -2,7 +2,7 @@
 
     python train_model.py --sockeye-python PY --model-dir DIR --done DONE.json \\
         --source S --target T --validation-source VS --validation-target VT \\
-        --flags '{"num-embed": 256, ...}' [--device cpu|gpu] [--threads N]
+        --flags '{"num-embed": 256, ...}' [--device auto|cpu|gpu] [--gpus N] [--threads N]
 
 Sockeye 1.18 continues from `DIR/training_state` when it is called again with identical arguments, so the
 model folder is never a declared output (Snakemake would delete it with a failed job): the rule declares the
@@ -23,9 +23,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from slkd_config import sockeye_args
+from slkd_config import ConfigError, sockeye_args, sockeye_device
 
 ENTRY = Path(__file__).resolve().parent / "sockeye_entry.py"
+
+
+def add_sockeye_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every script that runs Sockeye: its interpreter, where it runs, and its threads."""
+    parser.add_argument("--sockeye-python", required=True, help="the Sockeye environment's interpreter (the rules"
+                        " pass $SLKD_SOCKEYE_PYTHON: config sockeye_python)")
+    parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu",
+                        help="compute.device; auto: the GPU exactly when --gpus > 0")
+    parser.add_argument("--gpus", default="0", help="the GPUs the job holds (its `gpu` resource)")
+    parser.add_argument("--threads", type=int, default=1, help="MXNet/OpenMP threads")
+
+
+def job_device(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """`cpu` or `gpu` for this job (see slkd_config.sockeye_device); a usage error for a bad setting."""
+    if not args.sockeye_python:
+        parser.error("--sockeye-python is empty: run through Snakemake (which sets $SLKD_SOCKEYE_PYTHON) or name"
+                     " the interpreter")
+    try:
+        return sockeye_device(args.device, args.gpus)
+    except ConfigError as err:
+        parser.error(str(err))
 
 
 def model_state(model_dir: str | Path) -> str:
@@ -87,7 +108,7 @@ def train(argv: list[str], model_dir: str | Path, threads: int) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sockeye-python", required=True)
+    add_sockeye_options(parser)
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--done", required=True)
     parser.add_argument("--source", required=True)
@@ -95,11 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validation-source", required=True)
     parser.add_argument("--validation-target", required=True)
     parser.add_argument("--flags", required=True, help="sockeye.train flags as a JSON object")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    device = job_device(parser, args)
     data = {k: getattr(args, k) for k in ("source", "target", "validation_source", "validation_target")}
-    command = build_argv(args.sockeye_python, args.model_dir, data, json.loads(args.flags), args.device)
+    command = build_argv(args.sockeye_python, args.model_dir, data, json.loads(args.flags), device)
     try:
         record = train(command, args.model_dir, args.threads)
     except subprocess.CalledProcessError as err:

@@ -2,7 +2,7 @@
 
     python translate.py --sockeye-python PY --model-dir DIR --input BPE --output OUT \\
         [--beam-size 5] [--batch-size 64] [--nbest-size 1] [--output-type translation|json] \\
-        [--device cpu|gpu] [--threads N]
+        [--device auto|cpu|gpu] [--gpus N] [--threads N]
 
 The best checkpoint (`params.best`) decodes. An empty input (an empty shard) gives an empty output without
 starting Sockeye.
@@ -18,23 +18,23 @@ import sys
 from pathlib import Path
 
 from corpus_check import count_lines
-from train_model import ENTRY, device_args
+from train_model import ENTRY, add_sockeye_options, device_args, job_device
 
 
-def build_argv(args: argparse.Namespace) -> list[str]:
+def build_argv(args: argparse.Namespace, device: str) -> list[str]:
     """The sockeye.translate command through the project's entry point."""
     return [
         args.sockeye_python, str(ENTRY), "translate",
         "--models", args.model_dir, "--input", args.input, "--output", args.output,
         "--beam-size", str(args.beam_size), "--batch-size", str(args.batch_size),
         "--nbest-size", str(args.nbest_size), "--output-type", args.output_type,
-        *device_args(args.device),
+        *device_args(device),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sockeye-python", required=True)
+    add_sockeye_options(parser)
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
@@ -42,15 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--nbest-size", type=int, default=1)
     parser.add_argument("--output-type", choices=["translation", "json"], default="translation")
-    parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    device = job_device(parser, args)
     expected = count_lines(args.input)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     if expected == 0:
         Path(args.output).write_text("", encoding="utf-8")
         return 0
-    command = build_argv(args)
+    command = build_argv(args, device)
     print(shlex.join(command), file=sys.stderr, flush=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MXNET_CPU_WORKER_NTHREADS": str(args.threads)}
     proc = subprocess.run(command, env=env)

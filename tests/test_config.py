@@ -50,6 +50,23 @@ def test_sockeye_args_renders_flags() -> None:
 def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
     assert sc.paths(".").text == "data/text/{corpus}/{split}.{lang}"
     assert sc.paths("runs/x/").stats == "runs/x/results/stats/{corpus}.tsv"
+    bpe = sc.paths(".").bpe_text
+    assert sc.fill(bpe, size=500, corpus="base+kd", lang="en") == "data/bpe/500/base+kd/{split}.en"
+    assert sc.fill(bpe) == bpe and sc.fill(bpe, other=1) == bpe
+
+
+def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> None:
+    config = load_config()
+    for arch in sc.grid_architectures(config):
+        name = sc.architecture_name(config, arch)
+        assert sc.architecture(config, name) == arch
+        assert name in ("LARGE", "SMALL") or name == sc.grid_name(arch)
+    assert sc.architecture_name(config, config["architectures"]["SMALL"]) == "SMALL"
+    with pytest.raises(sc.ConfigError, match="unknown architecture 'MEDIUM'"):
+        sc.architecture(config, "MEDIUM")
+    flags = sc.student_flags(config, sc.Student("bpe250-e64-l2-gru-h128", "baseline", True, 25, 1))
+    assert (flags["num-words"], flags["num-layers"], flags["rnn-cell-type"], flags["max-updates"]) == (
+        250, 2, "gru", 25 * 4000)
 
 
 @pytest.mark.parametrize(
@@ -60,6 +77,11 @@ def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
         ({"trials": "three"}, "trials"),
         ({"corpus": {"max_len": -4}}, "max_len"),
         ({"tables": {"table3": {"datasets": ["baseline", "kd2"]}}}, "tables.table3.datasets[1]: unknown dataset 'kd2'"),
+        ({"grid": {"compare": {"dataset": "kd2"}}}, "grid.compare.dataset: unknown dataset 'kd2'"),
+        ({"evaluation": {"significance": {"baseline": "base"}}}, "evaluation.significance.baseline: unknown dataset"),
+        ({"architectures": {"bpe9-e9-l1-lstm-h9": {"num-words": 10, "num-embed": 9, "num-layers": 1,
+                                                   "rnn-cell-type": "lstm", "rnn-num-hidden": 9}}},
+         "architectures.bpe9-e9-l1-lstm-h9: a grid-style name must have the flags it spells"),
         (
             {"tables": {"table1": {"columns": [{"architecture": "MEDIUM", "dropout": True}]}}},
             "tables.table1.columns[0].architecture: unknown architecture 'MEDIUM'",

@@ -207,7 +207,7 @@ def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     assert int(student["work"]) == 2 * 20 and student["source"].startswith("config cost.gpu")
     total = sum(float(r["gpu_hours"]) for r in rows)
     summary = (results / "cost.md").read_text()
-    assert f"GPU-hours: **{total:,.0f}**" in summary and "## Assumptions" in summary
+    assert f"GPU-hours: **{cost.hours(total * 3600)}**" in summary and "## Assumptions" in summary
     # a finished training appears: the same command estimates again, with its measured rate
     model = tmp_path / "tiny/models/student/SMALL/kd/dropout/ckpt2/trial1"
     model.mkdir(parents=True)

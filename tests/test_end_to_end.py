@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SOCKEYE_PYTHON, run_workflow
+from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, run_workflow
 from conftest import TINY as TINY_CONFIG
 
 TINY = (TINY_CONFIG,)
@@ -86,6 +88,88 @@ def test_figure1_plots_the_students_validation_curves(tiny_run: Path) -> None:
     assert len(rows) == 5 * 3 * 2  # datasets x settings x checkpoints
 
 
+def test_figures_2_and_3_plot_the_grids_run_files(tiny_run: Path) -> None:
+    """After `figures` (test above): the tiny grid is LARGE and SMALL (Table 3's own models, not retrained) and
+    two 16-unit models; Figure 3 compares the two 16-unit ones on baseline and base+kd."""
+    figures, runs = tiny_run / "results/figures", tiny_run / "results/runs/student"
+
+    def run(arch: str, dataset: str) -> dict:
+        return json.loads((runs / arch / dataset / "dropout/ckpt2/trial1.json").read_text())
+
+    fig2 = list(csv.DictReader(open(figures / "fig2.csv")))
+    assert {r["architecture"] for r in fig2} == {"LARGE", "SMALL", "bpe300-e16-l1-lstm-h16", "bpe60-e16-l1-lstm-h16"}
+    for row in fig2:
+        assert row["dataset"] == "baseline" and row["trials"] == "1"
+        assert int(row["parameters"]) == run(row["architecture"], "baseline")["parameters"] > 0
+        assert float(row["bleu_mean"]) == pytest.approx(run(row["architecture"], "baseline")["bleu"])
+    sizes = [int(r["parameters"]) for r in fig2]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    fig3 = list(csv.DictReader(open(figures / "fig3.csv")))
+    assert [r["architecture"] for r in fig3] == ["bpe300-e16-l1-lstm-h16", "bpe60-e16-l1-lstm-h16"]
+    for row in fig3:
+        assert float(row["bleu_base"]) == pytest.approx(run(row["architecture"], "baseline")["bleu"])
+        assert float(row["bleu_other"]) == pytest.approx(run(row["architecture"], "base+kd")["bleu"])
+    assert all((figures / f"fig{n}.{ext}").stat().st_size > 0 for n in (2, 3) for ext in ("png", "pdf"))
+
+
+def test_report_holds_the_tables_and_figures_with_captions_from_the_config(tiny_run: Path) -> None:
+    """`snakemake --report` after Tables 1-3 and the figures: each result is in the HTML with its caption, and
+    the captions quote this run's configuration (tiny: synthetic corpus, BPE 300 and 60, grid hidden 32/16)."""
+    report = tiny_run / "results/report.html"
+    run_workflow(tiny_run.parent, "--report", str(report), "table1", "table2", "table3", "figures", configfiles=TINY)
+    html = report.read_text(encoding="utf-8")
+    for name in ("table1.csv", "table2.csv", "table3.csv", "fig1.png", "fig2.png", "fig3.png"):
+        assert f'"filename": "{name}"' in html
+    assert "corpus <strong>synthetic</strong>" in html
+    assert "<strong>LARGE</strong> (BPE 300, embed 16, hidden 32" in html
+    assert "hidden 32/16, less the excluded combinations" in html  # Figure 2's caption, from grid:
+    assert "paired\nbootstrap p-value" in html or "paired bootstrap p-value" in html  # Table 1's
+
+
+def test_seqinterp_is_a_dataset_like_any_other(tiny_run: Path) -> None:
+    """A student on the seqinterp dataset (not in the tiny tables) by its run file: its corpus takes, per
+    sentence, the teacher hypothesis (of 2) with the higher sentence BLEU against the real target."""
+    from sacrebleu.metrics import BLEU
+
+    run_workflow(tiny_run.parent, "tiny/results/runs/student/SMALL/seqinterp/dropout/ckpt2/trial1.json",
+                 configfiles=TINY)
+    run = json.loads((tiny_run / "results/runs/student/SMALL/seqinterp/dropout/ckpt2/trial1.json").read_text())
+    assert run["sentences"] == 100 and run["bleu"] >= 0
+    distill = tiny_run / "data/distill/de-en"
+    report = json.loads((distill / "seqinterp/report.json").read_text())["parts"]["seqinterp"]
+    refs = (tiny_run / "data/text/base/train.en").read_text().splitlines()
+    chosen = (distill / "seqinterp/train.en").read_text().splitlines()
+    kd, best2 = ((distill / p / "train.en").read_text().splitlines() for p in ("kd", "best2"))
+    assert report["pairs"] == len(chosen) == len(refs) == len(kd) == len(best2)  # no empty hypothesis here
+    assert sum(report["ranks_chosen"].values()) == len(refs) and report["ranks_chosen"]["2"] > 0
+    bleu = BLEU(tokenize="none", force=True, effective_order=True)
+    for ref, pick, first, second in zip(refs, chosen, kd, best2, strict=True):
+        assert pick in (first, second)
+        assert bleu.sentence_score(pick, [ref]).score >= bleu.sentence_score(first, [ref]).score
+    assert (tiny_run / "data/text/seqinterp/train.de").read_text() == (tiny_run / "data/text/base/train.de").read_text()
+
+
+def test_a_moved_clone_on_a_gpu_profile_reruns_nothing(tiny_run: Path, tmp_path: Path) -> None:
+    """The finished tiny run, planned again from a copy of the workflow elsewhere, with another Sockeye
+    interpreter and a GPU on every Sockeye job (what profiles/slurm gives them): nothing to do. Neither the
+    clone's location, nor the interpreter, nor the device is part of a job's command or parameters."""
+    clone = tmp_path / "elsewhere"
+    shutil.copytree(REPO, clone, ignore=shutil.ignore_patterns(".git", ".venv*", ".snakemake", "demo", "tiny",
+                                                               "bench", "__pycache__", ".pytest_cache"))
+    other_python = tmp_path / "sockeye-python"
+    other_python.symlink_to(SOCKEYE_PYTHON)
+    gpus = [f"{rule}:gpu=1" for rule in sorted(GPU_RULES)]
+    proc = subprocess.run(
+        [str(SNAKEMAKE), "-n", "table1", "table2", "table3", "--snakefile", str(clone / "Snakefile"),
+         "--directory", str(tiny_run.parent), "--configfile", str(TINY_CONFIG), "--config",
+         f"sockeye_python={other_python}", "--set-resources", *gpus],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "Nothing to be done" in out, out[-4000:]
+
+
 def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     """Last in this module: it leaves the tiny run without its de-en teacher score."""
     workdir = tiny_run.parent
@@ -97,4 +181,4 @@ def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
     assert f"scores {score['bleu']} BLEU" in out and "below the floor of 99.0 (teacher.min_bleu)" in out
     # nothing finished is lost: the teachers and students stay trained
     assert (tiny_run / "models/teacher/de-en/params.best").exists()
-    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15
+    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15 + 4 + 1  # tables, grid, seqinterp

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
-from conftest import planned_jobs, run_workflow
+from conftest import load_config, planned_jobs, run_workflow
 
 
 def plan(tmp_path: Path, config: dict | None = None) -> dict[str, int]:
@@ -24,6 +26,8 @@ def test_paper_matrix_counts(tmp_path: Path) -> None:
     assert jobs["gather_distilled"] == jobs["gather_backtranslated"] == 1
     assert jobs["concat_dataset"] == 5
     assert jobs["table1"] == jobs["table2"] == jobs["table3"] == 1
+    # paired bootstrap against baseline: Table 3's 4 other datasets x 3 columns x 3 trials, Table 1's 2 x 3
+    assert jobs["paired_bootstrap"] == 36 + 6
 
 
 def test_trials_scale_students_and_nothing_else(tmp_path: Path) -> None:
@@ -31,7 +35,7 @@ def test_trials_scale_students_and_nothing_else(tmp_path: Path) -> None:
     five = plan(tmp_path / "b", {"trials": 5})
     assert five["train_student"] == five["evaluate"] == 54 // 3 * 5
     changed = {rule for rule in base if base[rule] != five[rule]} - {"total"}
-    assert changed == {"train_student", "evaluate", "translate_test"}
+    assert changed == {"train_student", "evaluate", "translate_test", "paired_bootstrap"}
 
 
 def test_removing_a_dataset(tmp_path: Path) -> None:
@@ -41,3 +45,39 @@ def test_removing_a_dataset(tmp_path: Path) -> None:
     # without base+kd+bt, no back-translation teacher is needed
     assert jobs["train_teacher"] == 1 and "gather_backtranslated" not in jobs
     assert jobs["concat_dataset"] == 4
+    assert jobs["paired_bootstrap"] == 3 * 3 * 3 + 6
+
+
+def expected_grid(values: dict, named: dict[str, dict]) -> set[str]:
+    """Appendix A.1's architectures, computed here from the config's lists (not with slkd_config): the product
+    less the excluded combinations, named by their flags, or LARGE/SMALL where the flags are theirs."""
+    keys = ["num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden"]
+    names = set()
+    for combo in itertools.product(*(values[k] for k in keys)):
+        arch = dict(zip(keys, combo, strict=True))
+        if any(all(arch[k] in v for k, v in entry.items()) for entry in values.get("exclude", [])):
+            continue
+        name = next((n for n, spec in named.items() if spec == arch), None)
+        names.add(name or "bpe{}-e{}-l{}-{}-h{}".format(*combo))
+    return names
+
+
+def test_grid_plans_every_architecture_once(tmp_path: Path) -> None:
+    """`snakemake -n figures grid` with the root config: Figure 2's grid on baseline and Figure 3's on base+kd,
+    each architecture exactly once, at the grid's budget, next to Table 3's students (Figure 1)."""
+    config = load_config()
+    grid = config["grid"]
+    proc = run_workflow(tmp_path, "-n", "figures", "grid")
+    out = proc.stdout + proc.stderr
+    done = re.compile(r"models/student/([^/\s]+)/([^/\s]+)/(dropout|nodropout)/ckpt(\d+)/trial(\d+)\.done\.json")
+    trained = {m for m in done.findall(out) if m[3] == str(grid["checkpoints"])}
+    search = expected_grid(grid, config["architectures"])
+    compare = expected_grid(grid["compare"], config["architectures"])
+    assert len(search) == 576 - 168 and len(compare) == 27 and compare <= search
+    assert {a for a, d, *_ in trained if d == "baseline"} == search
+    assert {a for a, d, *_ in trained if d == "base+kd"} == compare
+    assert {(d, t) for _, d, _, _, t in trained} == {("baseline", "1"), ("base+kd", "1")}
+    assert {"LARGE", "SMALL"} <= search  # A.2 and A.3 are grid points
+    jobs = planned_jobs(proc)
+    assert jobs["train_student"] == jobs["evaluate"] == len(trained) + 45 == 408 + 27 + 45
+    assert jobs["figure1"] == jobs["figure2"] == jobs["figure3"] == 1

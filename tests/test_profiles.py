@@ -59,8 +59,9 @@ def test_gpu_rules_hold_a_gpu_and_sockeye_uses_it(slurm_plan: str) -> None:
             res = resources.group(1)
             assert "slurm_account=my_account" in res, (rule, res)
             if rule in GPU_RULES:
+                # the job decides: compute.device auto with one GPU held runs Sockeye with --device-ids 0
                 assert "gpu=1" in res and "slurm_partition=gpu" in res, (rule, res)
-                assert "--device gpu" in text and "--device cpu" not in text, rule
+                assert "--device auto --gpus 1" in text, rule
             else:
                 assert "gpu=" not in res and "slurm_partition=cpu" in res, (rule, res)
     runtimes = {rule: re.search(r"runtime=(\d+)", blocks[rule][0]).group(1) for rule in GPU_RULES}
@@ -79,4 +80,4 @@ def test_slurm_profile_requeues_and_retries() -> None:
 def test_local_profile_runs_sockeye_on_the_cpu() -> None:
     plan = dry_run("--profile", "profiles/local", "--configfile", "config/demo.yaml", "-p", "table3")
     train = jobs_of(plan)["train_student"][0]
-    assert "--device cpu" in train and "gpu=" not in train
+    assert "--device auto --gpus 0" in train and "gpu=0" in train

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from conftest import load_config
 from corpus_check import CorpusError
 from distill import gather, split
 from evaluate import best_checkpoint, evaluate, read_metrics
+from significance import paired_bootstrap
 from tables import table1, table2, table3
 from train_model import build_argv, model_state
 
@@ -51,6 +53,26 @@ def test_gather_pairs_ranks_and_reports_empty_hypotheses(tmp_path: Path) -> None
     assert (out / "best2/train.en").read_text() == "x y\nq\n"
     assert report["parts"]["kd"] == {"rank": 1, "pairs": 2, "empty": 1, "missing": 0, "hyp_types": 3}
     assert report["parts"]["best2"]["missing"] == 1
+
+
+def test_seqinterp_keeps_the_hypothesis_closest_to_the_reference(tmp_path: Path) -> None:
+    (tmp_path / "0.in").write_text("a\nb\nc\nd\n")
+    (tmp_path / "0.json").write_text(
+        nbest_line(1, ["the cat sat", "the cat sat on the mat"])  # 2nd is the reference: rank 2
+        + nbest_line(2, ["a dog barks loudly", "a dog"])  # 1st is closer
+        + nbest_line(3, ["", "he runs"])  # the empty best is skipped
+        + nbest_line(4, ["same words", "same words"])  # a tie keeps the better-ranked
+    )
+    refs = ["the cat sat on the mat", "a dog barks loudly today", "she runs", "same words"]
+    shards = [(tmp_path / "0.in", tmp_path / "0.json")]
+    report = gather(shards, ["A", "B", "C", "D"], {"seqinterp": "oracle", "kd": 1}, "de", "en", tmp_path / "o", refs)
+    assert (tmp_path / "o/seqinterp/train.en").read_text().splitlines() == [
+        "the cat sat on the mat", "a dog barks loudly", "he runs", "same words"]
+    assert (tmp_path / "o/seqinterp/train.de").read_text().splitlines() == ["A", "B", "C", "D"]
+    assert report["parts"]["seqinterp"]["ranks_chosen"] == {"1": 2, "2": 2}
+    assert report["parts"]["kd"]["empty"] == 1
+    with pytest.raises(CorpusError, match="needs --reference with 4 lines"):
+        gather(shards, ["A", "B", "C", "D"], {"seqinterp": "oracle"}, "de", "en", tmp_path / "p", refs[:3])
 
 
 def test_gather_refuses_a_short_shard(tmp_path: Path) -> None:
@@ -104,7 +126,8 @@ def test_table3_means_sds_and_per_trial_values(tmp_path: Path) -> None:
 def test_table1_and_table2(tmp_path: Path) -> None:
     runs = {("kd", "SMALL", "dropout"): {t: {"bleu": 20.0 + t, "bleu_signature": "sig"} for t in (1, 2)}}
     table1(runs, ["kd"], ("SMALL", "dropout"), tmp_path / "t1")
-    assert (tmp_path / "t1.csv").read_text().splitlines()[1] == "kd,21.0,22.0,21.5,0.71,sig"
+    assert (tmp_path / "t1.csv").read_text().splitlines()[1] == "kd,21.0,22.0,21.5,0.71,,,sig"
+    assert "| kd | 21.00 | 22.00 | 21.50 ± 0.71 |" in (tmp_path / "t1.md").read_text()
     stats = tmp_path / "kd.tsv"
     stats.write_text("corpus\tlang\tlines\ttokens\ttypes\nkd\tde\t2\t9\t7\nkd\ten\t2\t8\t5\n")
     table2({"kd": stats}, "en", tmp_path / "t2")
@@ -134,3 +157,46 @@ def test_model_state(tmp_path: Path) -> None:
     assert model_state(tmp_path) == "converged"
     (tmp_path / "training_state").mkdir()
     assert model_state(tmp_path) == "resumable"
+
+
+def test_tables_mark_cells_that_differ_from_the_baseline_in_every_trial(tmp_path: Path) -> None:
+    runs = {(d, a, "dropout"): {t: json.loads(Path(run_json(tmp_path / f"{d}{a}{t}", 20.0 + t, 3.0)).read_text())
+                                for t in (1, 2)}
+            for d in ("baseline", "kd") for a in ("SMALL", "LARGE")}
+    tests = {("kd", "SMALL", "dropout"): {1: 0.001, 2: 0.02}, ("kd", "LARGE", "dropout"): {1: 0.001, 2: 0.3}}
+    table3(runs, ["baseline", "kd"], [("SMALL", "dropout"), ("LARGE", "dropout")], tmp_path / "t3", tests, 0.05)
+    rows = {(r["dataset"], r["architecture"]): r for r in csv.DictReader(open(tmp_path / "t3.csv"))}
+    assert rows[("kd", "SMALL")]["p_per_trial"] == "0.0010;0.0200"
+    assert rows[("kd", "SMALL")]["significant_trials"] == "2"
+    assert rows[("kd", "LARGE")]["significant_trials"] == "1"
+    assert rows[("baseline", "SMALL")]["p_per_trial"] == rows[("baseline", "SMALL")]["significant_trials"] == ""
+    md = (tmp_path / "t3.md").read_text()
+    assert "| kd | 21.50 ± 0.71† | 3.00 ± 0.00 | 21.50 ± 0.71 | 3.00 ± 0.00 |" in md
+    assert "| baseline | 21.50 ± 0.71 |" in md and "p < 0.05 in every trial" in md
+    assert "†" in (tmp_path / "t3.tex").read_text()
+    table1(runs, ["baseline", "kd"], ("LARGE", "dropout"), tmp_path / "t1", tests, 0.05)
+    lines = (tmp_path / "t1.csv").read_text().splitlines()
+    assert lines[0].startswith("dataset,trial_1,trial_2,avg,sd,p_trial_1,p_trial_2,")
+    assert lines[2].startswith("kd,21.0,22.0,21.5,0.71,0.001,0.3,")
+    assert "| kd | 21.00† | 22.00 | 21.50 ± 0.71 |" in (tmp_path / "t1.md").read_text()
+
+
+def test_paired_bootstrap_is_sacrebleus_and_seeded() -> None:
+    rng = random.Random(0)
+    refs = [" ".join(rng.choice("abcdefghij") for _ in range(10)) for _ in range(200)]
+    worse = [" ".join(r.split()[:6]) for r in refs]  # every sentence loses its last 4 words
+    # one sentence in 40 loses a 6th word, another gains a 7th: no consistent difference
+    mixed = [" ".join(r.split()[:5]) if i % 40 == 0 else " ".join(r.split()[:7]) if i % 40 == 20 else w
+             for i, (r, w) in enumerate(zip(refs, worse, strict=True))]
+    nearly = [r if i % 40 else " ".join(r.split()[:5]) for i, r in enumerate(worse)]  # only the losses
+    clear = paired_bootstrap(refs, worse, refs, samples=200)
+    assert clear["bleu"] == 100.0 and clear["difference"] == clear["bleu"] - clear["baseline_bleu"] > 30
+    assert clear["p_value"] < 0.01 and "bs:200" in clear["signature"] and "tok:none" in clear["signature"]
+    close = paired_bootstrap(mixed, worse, refs, samples=200)
+    assert close["p_value"] > 0.3 and abs(close["difference"]) < 0.5
+    small = paired_bootstrap(nearly, worse, refs, samples=200)  # paired: a small but consistent loss counts
+    assert small["p_value"] < 0.05 and -1 < small["difference"] < 0
+    assert small == paired_bootstrap(nearly, worse, refs, samples=200)  # same seed, same p
+    assert paired_bootstrap(worse, worse, refs, samples=50)["p_value"] == 1.0
+    with pytest.raises(ValueError, match="system 199, baseline 200, references 200"):
+        paired_bootstrap(refs[1:], worse, refs)

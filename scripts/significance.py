@@ -1,0 +1,84 @@
+"""Paired bootstrap resampling (sacrebleu's own, `--paired-bs`) of one student against its baseline.
+
+    python significance.py --hyp SYSTEM.bpe --baseline-hyp BASELINE.bpe --ref TEST.trg --output P.json
+                           [--tokenize none] [--samples 1000] [--seed 12345]
+
+Both students share architecture, dropout, budget and trial (seed) and differ only in their training data;
+their test translations are de-BPE'd as in evaluate.py and compared on tokenized BLEU. sacrebleu resamples the
+test set `--samples` times and reports a two-sided p-value for "the BLEU difference is due to chance".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from bpe import debpe_line
+
+
+def read_hypotheses(path: str | Path) -> list[str]:
+    """De-BPE'd translations, one per line (as evaluate.py scores them)."""
+    return [debpe_line(line.rstrip("\n")).strip() for line in open(path, encoding="utf-8")]
+
+
+def paired_bootstrap(
+    system: list[str], baseline: list[str], refs: list[str], tokenize: str = "none", samples: int = 1000,
+    seed: int = 12345,
+) -> dict[str, Any]:
+    """BLEU of both systems, the difference and sacrebleu's paired bootstrap p-value, with its signature."""
+    if not len(system) == len(baseline) == len(refs):
+        raise ValueError(f"line counts differ: system {len(system)}, baseline {len(baseline)}, references"
+                         f" {len(refs)}")
+    os.environ["SACREBLEU_SEED"] = str(seed)  # PairedTest reads its seed from the environment
+    from sacrebleu.metrics import BLEU
+    from sacrebleu.significance import PairedTest
+
+    bleu = BLEU(tokenize=tokenize, force=tokenize == "none")
+    signatures, scores = PairedTest([("baseline", baseline), ("system", system)], {"BLEU": bleu}, [refs],
+                                    test_type="bs", n_samples=samples)()
+    (name, signature), = signatures.items()
+    base_result, system_result = scores[name]
+    # sacrebleu counts resampled differences strictly above the observed one, so two identical outputs (every
+    # difference 0) would get its smallest p-value; identical translations cannot differ by chance: p = 1
+    p_value = 1.0 if system == baseline else float(system_result.p_value)
+    return {
+        "bleu": round(system_result.score, 2),
+        "baseline_bleu": round(base_result.score, 2),
+        "difference": round(system_result.score - base_result.score, 2),
+        "p_value": p_value,
+        "ci95": round(float(system_result.ci), 2),
+        "samples": samples,
+        "signature": str(signature),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hyp", required=True, help="the system's BPE test translations")
+    parser.add_argument("--baseline-hyp", required=True, help="the baseline's, same sentences")
+    parser.add_argument("--ref", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--tokenize", default="none")
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=12345)
+    args = parser.parse_args(argv)
+    refs = [line.rstrip("\n") for line in open(args.ref, encoding="utf-8")]
+    try:
+        result = paired_bootstrap(read_hypotheses(args.hyp), read_hypotheses(args.baseline_hyp), refs,
+                                  args.tokenize, args.samples, args.seed)
+    except ValueError as exc:
+        print(f"ERROR: {args.hyp} vs {args.baseline_hyp} on {args.ref}: {exc}", file=sys.stderr)
+        return 1
+    result = {"system": args.hyp, "baseline": args.baseline_hyp, **result}
+    print(json.dumps(result), file=sys.stderr)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
