@@ -12,7 +12,8 @@ rule cost:
         csv=fill(P.cost, ext="csv"),
         md=fill(P.cost, ext="md"),
     params:
-        config=lambda wildcards: json.dumps(config, sort_keys=True),
+        # everything but the interpreter, which the profiles set: switching profiles does not redo the estimate
+        config=lambda wildcards: json.dumps({k: v for k, v in config.items() if k != "sockeye_python"}, sort_keys=True),
         # changes when finished jobs add or change logs and benchmark files: `snakemake cost` estimates again
         measured=lambda wildcards: cost_model.measurement_stamp(config),
     log:
