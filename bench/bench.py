@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from cost import weights_per_token  # noqa: E402
 from slkd_config import Student, load_config, sockeye_args, student_flags  # noqa: E402
+from train_model import sockeye_env  # noqa: E402
 
 WORK = REPO / "bench" / "work"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -135,7 +136,7 @@ def p2_training(config: dict, updates: int, pairs: int) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     threads = str(config["compute"]["threads"])
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MXNET_CPU_WORKER_NTHREADS": threads}
+    env = sockeye_env(threads)
 
     def rule_cmd(out: Path) -> list[str]:
         return [sys.executable, str(REPO / "scripts/train_model.py"), "--sockeye-python", str(SOCKEYE_PY),
@@ -279,7 +280,7 @@ def cost_throughputs(updates: int) -> dict:
     """CPU throughputs of config.yaml's LARGE and SMALL (the paper's), as `snakemake cost` uses them."""
     config = load_config(REPO)
     threads = str(config["compute"]["threads"])
-    env = {**os.environ, "OMP_NUM_THREADS": threads, "MXNET_CPU_WORKER_NTHREADS": threads}
+    env = sockeye_env(threads)
     folder = WORK / "cost"
     shutil.rmtree(folder, ignore_errors=True)
     interval = max(updates // 4, 1)

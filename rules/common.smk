@@ -114,6 +114,7 @@ wildcard_constraints:
 
 fill = sc.fill  # a path pattern with some wildcards filled in and the others left as wildcards
 
+
 def _stem(rule_name, wildcard_names):
     return ".".join(f"{{{name}}}" for name in wildcard_names) or rule_name
 
@@ -222,31 +223,28 @@ def dataset_parts(wildcards):
     return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
 
 
+def table_key(s):
+    """`DATASET:ARCH:DROPOUT:TRIAL`: a table student in the --run and --significance specs of scripts/tables.py."""
+    return f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}"
+
+
 @functools.cache
 def runs_of_table(table):
     """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's runs (see scripts/tables.py)."""
-    return {
-        f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}": expand(P.run, **s.wildcards)[0]
-        for s in sc.students(config, [table])
-    }
+    return {table_key(s): fill(P.run, **s.wildcards) for s in sc.students(config, [table])}
 
 
 @functools.cache
 def runs_of_grid(section):
     """`ARCH:DATASET:TRIAL=PATH` specs of a grid section's runs (`search`: Figure 2, `compare`: Figure 3)."""
-    return {
-        f"{s.architecture}:{s.dataset}:{s.trial}": expand(P.run, **s.wildcards)[0]
-        for s in sc.grid_students(config, section)
-    }
+    return {f"{s.architecture}:{s.dataset}:{s.trial}": fill(P.run, **s.wildcards) for s in GRID_STUDENTS[section]}
 
 
 def significance_of_table(table):
     """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's paired bootstrap results (vs the baseline dataset)."""
     reference = config["evaluation"]["significance"]["baseline"]
     return {
-        f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}": expand(
-            P.significance, reference=reference, **s.wildcards
-        )[0]
+        table_key(s): fill(P.significance, reference=reference, **s.wildcards)
         for s in sc.compared_students(config, table)
     }
 
@@ -285,14 +283,16 @@ BPE_TARGETS = expand(
 )
 STATS_TARGETS = expand(P.stats, corpus=["base"])  # the datasets' statistics come with table2
 TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]
-# Figure 1 shows Table 3's students; Figures 2 and 3 the grid's (A.1), when the grid has architectures.
+# The grid's students (A.1): `search` for Figure 2, `compare` for Figure 3 (a model in both is trained once)
+GRID_STUDENTS = {section: sc.grid_students(config, section) for section in ("search", "compare")}
+GRID_RUNS = sorted({fill(P.run, **s.wildcards) for students in GRID_STUDENTS.values() for s in students})
+# Figure 1 shows Table 3's students; Figures 2 and 3 the grid's, when the grid has architectures.
 FIGURES = [
     figure
     for figure, wanted in (
         ("fig1", "table3" in config["tables"]),
-        ("fig2", bool(sc.grid_students(config, "search"))),
-        ("fig3", bool(sc.grid_students(config, "compare"))),
+        ("fig2", bool(GRID_STUDENTS["search"])),
+        ("fig3", bool(GRID_STUDENTS["compare"])),
     )
     if wanted
 ]
-GRID_RUNS = [expand(P.run, **s.wildcards)[0] for s in sc.grid_students(config)]

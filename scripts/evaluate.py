@@ -81,9 +81,14 @@ def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
     }
 
 
+def read_hypotheses(path: str | Path) -> list[str]:
+    """De-BPE'd test translations, one per line, as they are scored."""
+    return [debpe_line(line.rstrip("\n")).strip() for line in open(path, encoding="utf-8")]
+
+
 def evaluate(hyp: str | Path, ref: str | Path, model_dir: str | Path, tokenize: str) -> dict[str, Any]:
     """Everything a table or a figure needs about one model."""
-    hyps = [debpe_line(line.rstrip("\n")).strip() for line in open(hyp, encoding="utf-8")]
+    hyps = read_hypotheses(hyp)
     refs = [line.rstrip("\n") for line in open(ref, encoding="utf-8")]
     if len(hyps) != len(refs):
         raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")

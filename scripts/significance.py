@@ -17,12 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bpe import debpe_line
-
-
-def read_hypotheses(path: str | Path) -> list[str]:
-    """De-BPE'd translations, one per line (as evaluate.py scores them)."""
-    return [debpe_line(line.rstrip("\n")).strip() for line in open(path, encoding="utf-8")]
+from evaluate import read_hypotheses
 
 
 def paired_bootstrap(

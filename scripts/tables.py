@@ -48,10 +48,7 @@ DAGGER = "†"
 
 def load_significance(specs: list[str]) -> dict[tuple[str, str, str], dict[int, float]]:
     """{(dataset, architecture, dropout): {trial: p-value}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
-    tests: dict[tuple[str, str, str], dict[int, float]] = defaultdict(dict)
-    for (dataset, arch, dropout, trial), path in parse_run_specs(specs, 3).items():
-        tests[(dataset, arch, dropout)][trial] = json.loads(Path(path).read_text(encoding="utf-8"))["p_value"]
-    return tests
+    return {key: {trial: test["p_value"] for trial, test in cell.items()} for key, cell in load_runs(specs).items()}
 
 
 def marked(text: str, p_values: list[float | None], alpha: float) -> str:

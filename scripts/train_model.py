@@ -28,6 +28,11 @@ from slkd_config import ConfigError, sockeye_args, sockeye_device
 ENTRY = Path(__file__).resolve().parent / "sockeye_entry.py"
 
 
+def sockeye_env(threads: int | str) -> dict[str, str]:
+    """The environment of a Sockeye process: this one's, with MXNet's and OpenMP's threads set."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
+
+
 def add_sockeye_options(parser: argparse.ArgumentParser) -> None:
     """Options of every script that runs Sockeye: its interpreter, where it runs, and its threads."""
     parser.add_argument("--sockeye-python", required=True, help="the Sockeye environment's interpreter (the rules"
@@ -97,9 +102,8 @@ def train(argv: list[str], model_dir: str | Path, threads: int) -> dict[str, Any
     if state != "converged":
         model_dir.mkdir(parents=True, exist_ok=True)
         (model_dir / "command.sh").write_text("#!/bin/sh\n" + shlex.join(argv) + "\n", encoding="utf-8")
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
         print(f"{'resuming' if state == 'resumable' else 'starting'}: {shlex.join(argv)}", file=sys.stderr, flush=True)
-        subprocess.run(argv, check=True, env=env)
+        subprocess.run(argv, check=True, env=sockeye_env(threads))
     if not (model_dir / "params.best").exists():
         raise RuntimeError(f"{model_dir}: Sockeye ended without params.best")
     record["checkpoints"] = checkpoints_done(model_dir)

@@ -11,14 +11,13 @@ starting Sockeye.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 from corpus_check import count_lines
-from train_model import ENTRY, add_sockeye_options, device_args, job_device
+from train_model import ENTRY, add_sockeye_options, device_args, job_device, sockeye_env
 
 
 def build_argv(args: argparse.Namespace, device: str) -> list[str]:
@@ -51,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = build_argv(args, device)
     print(shlex.join(command), file=sys.stderr, flush=True)
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MXNET_CPU_WORKER_NTHREADS": str(args.threads)}
-    proc = subprocess.run(command, env=env)
+    proc = subprocess.run(command, env=sockeye_env(args.threads))
     if proc.returncode != 0:
         print(f"ERROR: sockeye.translate exited with {proc.returncode} on {args.input}", file=sys.stderr)
         return 1
