@@ -5,23 +5,53 @@
 #                                     slurmctld and slurmd; idempotent: what already runs is left alone
 #   bash .ci/slurm-cluster.sh down    stop them
 #   bash .ci/slurm-cluster.sh status  exit 0 when the node takes jobs
+#   bash .ci/slurm-cluster.sh config  write the configuration only and say whether it changed: no root, no
+#                                     packages, no daemons (tests/test_ci_cluster.py runs it on empty folders)
+#
+# SLKD_CI_SLURM_ETC (default /etc/slurm) and SLKD_CI_STATE (default /var/lib/slkd-ci) move the configuration
+# and the state elsewhere; the daemons then read it through SLURM_CONF. On any failure the script names the
+# command, its line and exit status, and prints the output that it would otherwise have kept quiet.
 #
 # Needs root and no systemd: every daemon is started directly. The node has the machine's CPUs, a partition
 # `gpu` and two fake GPUs (GRES `gpu` whose files are links to /dev/null: jobs that ask for `--gpus=1` are
 # scheduled and get CUDA_VISIBLE_DEVICES, and sacct records gres/gpu). Accounting (slurmdbd on MariaDB at
 # 127.0.0.1) is on because snakemake-executor-plugin-slurm polls job states with sacct; the account `ci`
 # holds user root. Every probe runs under `timeout`: a cluster that does not answer fails, never hangs.
-set -euo pipefail
+set -Eeuo pipefail
 
 CLUSTER=slkdci
 ACCOUNT=ci
 PARTITION=gpu
-STATE=/var/lib/slkd-ci        # fake GPU device files, the database password
+ETC=${SLKD_CI_SLURM_ETC:-/etc/slurm}
+STATE=${SLKD_CI_STATE:-/var/lib/slkd-ci}  # fake GPU device files, the database password
 LOGS=/var/log/slurm
 DB_PASS_FILE=$STATE/db-password
+CONFIG_FILES=("$ETC/slurm.conf" "$ETC/gres.conf" "$ETC/slurmdbd.conf")
 PACKAGES=(munge slurmctld slurmd slurm-client slurmdbd mariadb-server)
+[[ $ETC == /etc/slurm ]] || export SLURM_CONF=$ETC/slurm.conf
 
 log() { echo "slurm-cluster: $*" >&2; }
+# set -e alone ends the script without a word: say which command failed, where (the chain of calls), and how.
+on_error() {
+    local rc=$? command=$BASH_COMMAND chain="" i
+    for ((i = 1; i < ${#FUNCNAME[@]}; i++)); do chain+=" <- ${FUNCNAME[i]} (line ${BASH_LINENO[i - 1]})"; done
+    log "failed (exit $rc): $command${chain}"
+    exit "$rc"
+}
+trap on_error ERR
+
+quiet() {  # quiet COMMAND...: run it with its output kept aside, shown only when it fails
+    local out status=0
+    out=$(mktemp)
+    "$@" >"$out" 2>&1 || status=$?
+    if ((status)); then
+        log "failed (exit $status): $* <- ${FUNCNAME[1]} (line ${BASH_LINENO[0]}); its output:"
+        sed 's/^/    /' "$out" >&2
+        rm -f "$out"
+        exit "$status"
+    fi
+    rm -f "$out"
+}
 probe() { timeout -k 2 10 "$@" >/dev/null 2>&1; }
 running() { pgrep -x "$1" >/dev/null 2>&1; }
 
@@ -32,8 +62,19 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
         if probe "$@"; then return 0; fi
         sleep 1
     done
-    log "no $what after ${seconds}s"
+    log "no $what after ${seconds}s; the last try, '$*', says:"
+    timeout -k 2 10 "$@" 2>&1 | sed 's/^/    /' >&2 || true
+    show_logs
     return 1
+}
+
+show_logs() {  # the daemons' own words, for a failure that is theirs
+    local file
+    for file in "$LOGS"/*.log; do
+        [[ -s $file ]] || continue
+        log "the end of $file:"
+        tail -n 15 "$file" | sed 's/^/    /' >&2
+    done
 }
 
 install_packages() {
@@ -43,8 +84,8 @@ install_packages() {
     done
     if ((${#missing[@]})); then
         log "installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        quiet apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive quiet apt-get install -y -qq --no-install-recommends "${missing[@]}"
     fi
 }
 
@@ -53,11 +94,11 @@ write_config() {
     host=$(hostname -s)
     cpus=$(nproc)
     mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 3 / 4))
-    mkdir -p /etc/slurm "$STATE" "$LOGS" /var/spool/slurmctld /var/spool/slurmd /run/slurm
+    mkdir -p "$ETC" "$STATE"
     for i in 0 1; do ln -sfn /dev/null "$STATE/gpu$i"; done
     [[ -s $DB_PASS_FILE ]] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DB_PASS_FILE")
 
-    cat >/etc/slurm/slurm.conf <<EOF
+    cat >"$ETC/slurm.conf" <<EOF
 # Written by .ci/slurm-cluster.sh: a one-node test cluster.
 ClusterName=$CLUSTER
 SlurmctldHost=$host
@@ -90,10 +131,10 @@ MinJobAge=300
 NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
-    cat >/etc/slurm/gres.conf <<EOF
+    cat >"$ETC/gres.conf" <<EOF
 NodeName=$host Name=gpu File=$STATE/gpu[0-1]
 EOF
-    cat >/etc/slurm/slurmdbd.conf <<EOF
+    cat >"$ETC/slurmdbd.conf" <<EOF
 AuthType=auth/munge
 DbdHost=localhost
 DbdAddr=127.0.0.1
@@ -106,7 +147,7 @@ StorageUser=slurm
 StoragePass=$(cat "$DB_PASS_FILE")
 StorageLoc=slurm_acct_db
 EOF
-    chmod 600 /etc/slurm/slurmdbd.conf
+    chmod 600 "$ETC/slurmdbd.conf"
 }
 
 start_munge() {
@@ -126,7 +167,7 @@ start_mariadb() {
     if ! running mariadbd; then
         mkdir -p /run/mysqld
         chown mysql:mysql /run/mysqld
-        [[ -d /var/lib/mysql/mysql ]] || mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
+        [[ -d /var/lib/mysql/mysql ]] || quiet mariadb-install-db --user=mysql --datadir=/var/lib/mysql
         (setsid mariadbd --user=mysql --bind-address=127.0.0.1 >"$LOGS/mariadb.log" 2>&1 &)
         wait_for 30 MariaDB mariadb -e "SELECT 1"
     fi
@@ -144,11 +185,11 @@ EOF
 start_slurmdbd() {
     running slurmdbd || slurmdbd
     wait_for 30 slurmdbd sacctmgr -n show cluster
-    sacctmgr -n show cluster format=cluster%30 | grep -qw "$CLUSTER" || sacctmgr -i add cluster "$CLUSTER" >/dev/null
+    sacctmgr -n show cluster format=cluster%30 | grep -qw "$CLUSTER" || quiet sacctmgr -i add cluster "$CLUSTER"
     sacctmgr -n show account format=account%30 | grep -qw "$ACCOUNT" \
-        || sacctmgr -i add account "$ACCOUNT" Cluster="$CLUSTER" Description="slkd-workflow CI" >/dev/null
+        || quiet sacctmgr -i add account "$ACCOUNT" Cluster="$CLUSTER" Description="slkd-workflow CI"
     sacctmgr -n show assoc where user=root account="$ACCOUNT" format=account%30 | grep -qw "$ACCOUNT" \
-        || sacctmgr -i add user root Account="$ACCOUNT" Cluster="$CLUSTER" >/dev/null
+        || quiet sacctmgr -i add user root Account="$ACCOUNT" Cluster="$CLUSTER"
 }
 
 start_slurm() {
@@ -165,18 +206,39 @@ start_slurm() {
         esac
         sleep 1
     done
-    log "node $host is not idle (state: ${state:-unknown}); see $LOGS"
+    log "node $host is not idle (state: ${state:-unknown})"
+    show_logs
     return 1
 }
 
-config_sum() { cat /etc/slurm/slurm.conf /etc/slurm/gres.conf /etc/slurm/slurmdbd.conf 2>/dev/null | md5sum; }
+# The configuration's checksum; files not written yet (a fresh machine) count as empty.
+config_sum() {
+    local file
+    for file in "${CONFIG_FILES[@]}"; do
+        if [[ -f $file ]]; then cat -- "$file"; fi
+        echo "== $file"
+    done | md5sum
+}
+
+CHANGED=
+configure() {  # write the configuration; CHANGED=yes when that changed it (never call it as a condition:
+    local before  # set -e does not act inside one, and a failed write would go unnoticed)
+    before=$(config_sum)
+    write_config
+    CHANGED=no
+    [[ $(config_sum) == "$before" ]] || CHANGED=yes
+}
+
+config() {
+    configure
+    if [[ $CHANGED == yes ]]; then echo "changed: ${CONFIG_FILES[*]}"; else echo "unchanged: ${CONFIG_FILES[*]}"; fi
+}
 
 up() {
     install_packages
-    local before
-    before=$(config_sum)
-    write_config
-    if [[ $(config_sum) != "$before" ]]; then  # a changed configuration needs fresh SLURM daemons
+    mkdir -p "$LOGS" /var/spool/slurmctld /var/spool/slurmd /run/slurm
+    configure
+    if [[ $CHANGED == yes ]]; then  # a changed configuration needs fresh SLURM daemons
         for daemon in slurmd slurmctld slurmdbd; do pkill -x "$daemon" 2>/dev/null || true; done
         for _ in $(seq 20); do running slurmd || running slurmctld || running slurmdbd || break; sleep 0.5; done
     fi
@@ -209,5 +271,6 @@ case ${1:-} in
     up) up ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+    config) config ;;
+    *) echo "usage: $0 up|down|status|config" >&2; exit 2 ;;
 esac
