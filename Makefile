@@ -8,6 +8,8 @@ VENV        := .venv
 SOCKEYE_ENV := .venv-sockeye
 WF_PY       := $(VENV)/bin/python
 SK_PY       := $(SOCKEYE_ENV)/bin/python
+SOCKEYE3_ENV := .venv-sockeye3
+SK3_PY      := $(SOCKEYE3_ENV)/bin/python
 GPU_ENV     := .venv-sockeye-gpu
 SNAKEMAKE   := $(VENV)/bin/snakemake
 CORES       ?= 2
@@ -17,7 +19,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo demo-figures test lint dag clean-demo setup-gpu
 
-setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed
+setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed $(SOCKEYE3_ENV)/.installed
 
 $(VENV)/.installed: envs/requirements-workflow.txt
 	test -x $(WF_PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +33,15 @@ $(SOCKEYE_ENV)/.installed: envs/requirements-sockeye.txt
 	$(SK_PY) -m pip install --quiet -r envs/requirements-sockeye.txt
 	$(SK_PY) -m pip install --quiet --no-deps sockeye==1.18.106
 	$(SK_PY) scripts/sockeye_entry.py --check
+	touch $@
+
+# The Transformer backend: Sockeye 3.1.34 on PyTorch, the same environment on CPU and GPU nodes.
+$(SOCKEYE3_ENV)/.installed: envs/requirements-sockeye3.txt
+	test -x $(SK3_PY) || $(PYTHON) -m venv $(SOCKEYE3_ENV)
+	$(SK3_PY) -m pip install --quiet --upgrade pip
+	$(SK3_PY) -m pip install --quiet -r envs/requirements-sockeye3.txt
+	$(SK3_PY) -m pip install --quiet --no-deps sockeye==3.1.34
+	$(SK3_PY) scripts/sockeye3_entry.py --check
 	touch $@
 
 # GPU nodes only (not part of `make test`: the wheels are several GB). MXNet 1.9.1's CUDA 11.7 build and the
@@ -47,7 +58,7 @@ $(GPU_ENV)/.installed: envs/requirements-sockeye-gpu.txt envs/sockeye-gpu-python
 	$(GPU_ENV)/bin/sockeye-python scripts/sockeye_entry.py --check
 	touch $@
 
-DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python=$(CURDIR)/$(SK_PY)
+DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python=$(CURDIR)/$(SK_PY) sockeye3_python=$(CURDIR)/$(SK3_PY)
 
 demo: setup
 	$(SNAKEMAKE) --profile profiles/local $(DEMO_ARGS) --cores $(CORES) demo

@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from cost import weights_per_token  # noqa: E402
 from slkd_config import Student, load_config, sockeye_args, student_flags  # noqa: E402
-from train_model import sockeye_env  # noqa: E402
+from trainers.sockeye1 import env as sockeye_env  # noqa: E402
 
 WORK = REPO / "bench" / "work"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"

@@ -53,11 +53,15 @@ def _sockeye_python(value):
     return str(path if path.is_absolute() else Path(workflow.basedir) / path)
 
 
-SOCKEYE_PY = _sockeye_python(config["sockeye_python"])
+# One interpreter per trainer backend (sc.BACKEND_KEYS): sockeye_python (Sockeye 1.18, MXNet) and
+# sockeye3_python (Sockeye 3, PyTorch), passed as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
+TRAINER_PY = {backend: _sockeye_python(config[keys["python"]]) for backend, keys in sc.BACKEND_KEYS.items()}
+SOCKEYE_PY = TRAINER_PY["sockeye1"]
 os.environ.update(
     PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    SLKD_SOCKEYE_PYTHON=SOCKEYE_PY,
+    SLKD_SOCKEYE_PYTHON=TRAINER_PY["sockeye1"],
+    SLKD_SOCKEYE3_PYTHON=TRAINER_PY["sockeye3"],
 )
 # compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
 # resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
@@ -65,8 +69,42 @@ DEVICE = config["compute"].get("device", "auto")
 
 
 def sockeye_script(name, args):
-    """script() for the scripts that run Sockeye: its interpreter, the device setting and the job's GPUs first."""
-    return script(name, f'--sockeye-python "$SLKD_SOCKEYE_PYTHON" --device {{params.device}} --gpus {{resources.gpu}} {args}')
+    """script() for the scripts that run a trainer: the model's backend (its interpreter comes from the
+    backend's environment variable), the device setting and the job's GPUs first."""
+    return script(name, f"--backend {{params.backend}} --device {{params.device}} --gpus {{resources.gpu}} {args}")
+
+
+BACKENDS_USED = sc.backends_used(config)
+TEACHER_BACKEND = sc.backend_of(config, config["teacher"]["architecture"])
+# the rules whose jobs run Sockeye 1.18 (MXNet) when a model of that backend needs them
+TRAINER_RULES = ("train_teacher", "train_student", "translate_test", "distill")
+
+
+def model_backend(wildcards):
+    """The trainer backend of a `{model}` (teacher or student)."""
+    return sc.model_backend(config, wildcards.model)
+
+
+def mxnet_gpus_requested():
+    """Whether this run gives Sockeye 1.18 jobs a GPU: compute.device gpu, or auto with a `gpu` resource on a
+    trainer rule (profiles/slurm, --set-resources)."""
+    if DEVICE == "cpu" or "sockeye1" not in BACKENDS_USED:
+        return False
+    if DEVICE == "gpu":
+        return True
+    return any(_rule_gpus(name) > 0 for name in TRAINER_RULES)
+
+
+def _rule_gpus(name):
+    """The `gpu` resource of a rule as planned (the profile's set-resources applied); 1 when it is computed."""
+    resources = getattr(rules, name).rule.resources
+    if "gpu" not in resources:
+        return 0
+    raw = resources["gpu"].raw
+    try:
+        return int(raw or 0)
+    except (TypeError, ValueError):
+        return 1
 
 
 # One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
@@ -79,12 +117,21 @@ TRAIN_MODEL = sockeye_script(
 
 
 onstart:
-    # before any job runs (not for dry runs): a missing Sockeye interpreter would fail every training later
-    if not (os.path.isfile(SOCKEYE_PY) and os.access(SOCKEYE_PY, os.X_OK)):
-        raise WorkflowError(
-            f"sockeye_python: {config['sockeye_python']} ({SOCKEYE_PY}) is not an executable interpreter;"
-            " build it with `make setup` (CPU) or `make setup-gpu` (GPU), or set sockeye_python (config)"
-        )
+    # before any job runs (not for dry runs): a missing interpreter of a backend in use would fail every
+    # training later, and so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for
+    for backend in BACKENDS_USED:
+        key, python = sc.BACKEND_KEYS[backend]["python"], TRAINER_PY[backend]
+        if not (os.path.isfile(python) and os.access(python, os.X_OK)):
+            raise WorkflowError(
+                f"{key}: {config[key]} ({python}) is not an executable interpreter; build it with `make setup`"
+                f"{' (CPU) or `make setup-gpu` (GPU)' if backend == 'sockeye1' else ''}, or set {key} (config)"
+            )
+    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "local" and mxnet_gpus_requested():
+        import gpu_check
+
+        refusal = gpu_check.mxnet_refusal(gpu_check.visible_gpus() or [])
+        if refusal:
+            raise WorkflowError(f"compute.device/gpu resource: {refusal}")
 
 
 DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)

@@ -35,6 +35,7 @@ rule distill:
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
         nbest=lambda wildcards: DECODING["nbest"] if wildcards.direction == DIRECTIONS["forward"] else 1,
+        backend=TEACHER_BACKEND,
         device=DEVICE,
     threads: THREADS
     resources:

@@ -12,6 +12,7 @@ rule train_student:
     params:
         model_dir=lambda wildcards, output: output[0].removesuffix(".done.json"),
         flags=lambda wildcards: json.dumps(sc.student_flags(config, student_of(wildcards))),
+        backend=lambda wildcards: sc.backend_of(config, wildcards.architecture),
         device=DEVICE,
     threads: THREADS
     resources:

@@ -11,6 +11,7 @@ rule train_teacher:
     params:
         model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
         flags=json.dumps(sc.teacher_flags(config)),
+        backend=TEACHER_BACKEND,
         device=DEVICE,
     threads: THREADS
     resources:
@@ -38,6 +39,7 @@ rule translate_test:
         model_dir=model_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
+        backend=model_backend,
         device=DEVICE,
     threads: THREADS
     resources:

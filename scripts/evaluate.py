@@ -6,8 +6,8 @@
 The hypotheses are de-BPE'd and scored against the tokenized references with `--tokenize none`: the paper's
 tokenized BLEU. Sockeye's `metrics` file gives the validation curve and the BPE train perplexity at the best
 checkpoint (lowest validation perplexity, the checkpoint `params.best` points to); its `log` gives the number
-of parameters (figure 2). With `--min-bleu`, a score below the floor is an error (a weak teacher makes every
-distilled corpus meaningless).
+of parameters (figure 2). Sockeye 1.18 and Sockeye 3 write both files alike. With `--min-bleu`, a score below
+the floor is an error (a weak teacher makes every distilled corpus meaningless).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import trainers
 from bpe import debpe_line
 from corpus_check import count_lines
 
@@ -39,21 +40,23 @@ def read_metrics(model_dir: str | Path) -> list[dict[str, float]]:
     return rows
 
 
-# Sockeye 1.18 logs `Total # of parameters: %d`; a thousands separator (1,234,567) is accepted too
-PARAMETERS = re.compile(r"Total # of parameters:\s*(\d{1,3}(?:[,.'_\u00a0\u202f]\d{3})+|\d+)")
+# The trainers' log lines that give the number of parameters (Sockeye 1.18: `Total # of parameters: N`;
+# Sockeye 3: `# of parameters: N | trainable: ...`)
+PARAMETERS = [backend.PARAMETERS for backend in trainers.BACKENDS.values()]
 
 
 def read_parameters(model_dir: str | Path) -> int | None:
-    """The model's size from Sockeye's `log` ("Total # of parameters: N", the last one), None if not logged."""
+    """The model's size from the trainer's `log` (the last count it logged), None if not logged."""
     log = Path(model_dir) / "log"
     if not log.is_file():
         return None
     found = None
     with open(log, encoding="utf-8", errors="replace") as handle:
         for line in handle:
-            match = PARAMETERS.search(line)
-            if match:
-                found = int(re.sub(r"\D", "", match.group(1)))
+            for pattern in PARAMETERS:
+                match = pattern.search(line)
+                if match:
+                    found = int(re.sub(r"\D", "", match.group(1)))
     return found
 
 

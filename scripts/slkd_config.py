@@ -19,6 +19,15 @@ import yaml
 PARTS = ("base", "kd", "best2", "seqinterp", "bt")  # what a dataset concatenates (config.yaml, `datasets`)
 SPLITS = ("train", "dev", "test")
 
+# Trainer backends: an architecture names its own (`backend:`), the paper's Sockeye 1.18 RNNs by default. Each
+# backend has its interpreter, the flags of every training and the flags that replace them without dropout,
+# under these configuration keys.
+DEFAULT_BACKEND = "sockeye1"
+BACKEND_KEYS = {
+    "sockeye1": {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"},
+    "sockeye3": {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"},
+}
+
 
 def merge_config(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Deep merge like Snakemake's update_config: dictionaries key by key, anything else replaced (in place)."""
@@ -104,6 +113,27 @@ def parse_dropout(label: str) -> bool:
     if label not in ("dropout", "nodropout"):
         raise ValueError(f"not a dropout label: {label!r}")
     return label == "dropout"
+
+
+def backend_of(config: dict[str, Any], name: str) -> str:
+    """The trainer backend of an architecture (its `backend`, sockeye1 when it names none)."""
+    return architecture(config, name).get("backend", DEFAULT_BACKEND)
+
+
+def model_backend(config: dict[str, Any], model: str) -> str:
+    """The trainer backend of a `{model}`: the teacher architecture's, or the student's."""
+    info = parse_model(model)
+    name = config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
+    return backend_of(config, name)
+
+
+def backends_used(config: dict[str, Any]) -> list[str]:
+    """The backends of every model the configuration trains (teacher(s), tables, grid), in BACKEND_KEYS order."""
+    names = {s.architecture for s in all_students(config)}
+    if teachers_used(config):
+        names.add(config["teacher"]["architecture"])
+    used = {backend_of(config, name) for name in names}
+    return [b for b in BACKEND_KEYS if b in used]
 
 
 def check_config(config: dict[str, Any]) -> None:
@@ -297,12 +327,26 @@ def teachers_used(config: dict[str, Any]) -> list[str]:
     return [d for key, d in dirs.items() if parts & ({"kd", "best2", "seqinterp"} if key == "forward" else {"bt"})]
 
 
+def model_flags(config: dict[str, Any], name: str, dropout: bool) -> dict[str, Any]:
+    """The sockeye.train flags of architecture `name` with or without dropout: its backend's flags for every
+    training (sockeye_train, A.4), the architecture's own, and the backend's no-dropout flags (A.5)."""
+    arch = architecture(config, name)
+    keys = BACKEND_KEYS[arch.get("backend", DEFAULT_BACKEND)]
+    flags = {**config[keys["train"]], **{k: v for k, v in arch.items() if k != "backend"}}
+    if not dropout:
+        flags.update(config[keys["no_dropout"]])
+    return flags
+
+
+def checkpoint_interval(flags: dict[str, Any]) -> int:
+    """Updates per checkpoint: Sockeye 1.18's --checkpoint-frequency, Sockeye 3's --checkpoint-interval."""
+    return int(flags.get("checkpoint-interval", flags.get("checkpoint-frequency")))
+
+
 def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
     """Every sockeye.train flag of a teacher (A.2, A.4; epochs as configured)."""
     teacher = config["teacher"]
-    flags = {**config["sockeye_train"], **config["architectures"][teacher["architecture"]]}
-    if not teacher["dropout"]:
-        flags.update(config["no_dropout"])
+    flags = model_flags(config, teacher["architecture"], teacher["dropout"])
     flags.update(teacher.get("train", {}))
     flags["max-num-epochs"] = teacher["max_epochs"]
     if "max_updates" in teacher:
@@ -313,13 +357,10 @@ def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
 
 def student_flags(config: dict[str, Any], student: Student) -> dict[str, Any]:
     """Every sockeye.train flag of a student: its architecture, dropout (A.5), budget and seed (= trial)."""
-    flags = {**config["sockeye_train"], **architecture(config, student.architecture)}
-    if not student.dropout:
-        flags.update(config["no_dropout"])
+    flags = model_flags(config, student.architecture, student.dropout)
     # The budget as an absolute number of updates: Sockeye's --max-checkpoints counts from the point where a
     # resumed run restarts, so a killed and resumed student would otherwise train longer than its peers.
-    interval = flags.get("checkpoint-interval", flags.get("checkpoint-frequency"))
-    flags["max-updates"] = student.checkpoints * int(interval)
+    flags["max-updates"] = student.checkpoints * checkpoint_interval(flags)
     flags["seed"] = student.trial
     return flags
 

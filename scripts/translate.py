@@ -1,6 +1,6 @@
 """Decode a file with a trained Sockeye model, checking that every input line got exactly one output line.
 
-    python translate.py --sockeye-python PY --model-dir DIR --input BPE --output OUT \\
+    python translate.py [--backend sockeye1|sockeye3] [--sockeye-python PY] --model-dir DIR --input BPE --output OUT \\
         [--beam-size 5] [--batch-size 64] [--nbest-size 1] [--output-type translation|json] \\
         [--device auto|cpu|gpu] [--gpus N] [--threads N]
 
@@ -16,24 +16,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import sockeye_jobs
 from corpus_check import count_lines
-from train_model import ENTRY, add_sockeye_options, device_args, job_device, sockeye_env
 
 
-def build_argv(args: argparse.Namespace, device: str) -> list[str]:
-    """The sockeye.translate command through the project's entry point."""
+def build_argv(args: argparse.Namespace, job: sockeye_jobs.Job) -> list[str]:
+    """The sockeye.translate command through the backend's entry point."""
     return [
-        args.sockeye_python, str(ENTRY), "translate",
+        *job.command("translate"),
         "--models", args.model_dir, "--input", args.input, "--output", args.output,
         "--beam-size", str(args.beam_size), "--batch-size", str(args.batch_size),
         "--nbest-size", str(args.nbest_size), "--output-type", args.output_type,
-        *device_args(device),
+        *job.backend.translate_args(),
+        *job.backend.device_args(job.device),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_sockeye_options(parser)
+    sockeye_jobs.add_options(parser)
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
@@ -42,15 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nbest-size", type=int, default=1)
     parser.add_argument("--output-type", choices=["translation", "json"], default="translation")
     args = parser.parse_args(argv)
-    device = job_device(parser, args)
+    job = sockeye_jobs.job(parser, args)
     expected = count_lines(args.input)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     if expected == 0:
         Path(args.output).write_text("", encoding="utf-8")
         return 0
-    command = build_argv(args, device)
+    refusal = sockeye_jobs.gpu_refusal(job)
+    if refusal:
+        print(f"ERROR: {refusal}", file=sys.stderr)
+        return 1
+    command = build_argv(args, job)
     print(shlex.join(command), file=sys.stderr, flush=True)
-    proc = subprocess.run(command, env=sockeye_env(args.threads))
+    proc = subprocess.run(command, env=job.env())
     if proc.returncode != 0:
         print(f"ERROR: sockeye.translate exited with {proc.returncode} on {args.input}", file=sys.stderr)
         return 1

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 import slkd_config as sc
-from conftest import load_config
+import trainers
+from conftest import REPO, load_config
 from corpus_check import CorpusError
 from distill import gather, split
 from evaluate import best_checkpoint, evaluate, read_metrics
 from significance import paired_bootstrap
+from sockeye_jobs import Job
 from tables import table1, table2, table3
 from train_model import build_argv, model_state
 
@@ -144,11 +146,16 @@ def test_student_flags_follow_the_paper() -> None:
     assert sc.student_flags(config, sc.Student("LARGE", "kd", True, 30, 1))["rnn-dropout-inputs"] == ".1:.1"
     teacher = sc.teacher_flags(config)
     assert teacher["num-words"] == 10000 and teacher["max-num-epochs"] == 100
-    argv = build_argv("py", "m", {"source": "s", "target": "t", "validation_source": "vs",
-                                  "validation_target": "vt"}, teacher, "cpu")
+    data = {"source": "s", "target": "t", "validation_source": "vs", "validation_target": "vt"}
+    argv = build_argv(Job(trainers.get("sockeye1"), "py", "cpu", 1), "m", data, teacher)
+    assert argv[:3] == ["py", str(REPO / "scripts/sockeye_entry.py"), "train"]
     assert argv[-1] == "--use-cpu" and "--learning-rate-decay-param-reset" in argv
-    assert build_argv("py", "m", {"source": "s", "target": "t", "validation_source": "vs",
-                                  "validation_target": "vt"}, teacher, "gpu")[-2:] == ["--device-ids", "0"]
+    assert build_argv(Job(trainers.get("sockeye1"), "py", "gpu", 1), "m", data, teacher)[-2:] == ["--device-ids", "0"]
+    # Sockeye 3 (PyTorch): its own entry point and device flag
+    argv = build_argv(Job(trainers.get("sockeye3"), "py3", "gpu", 1), "m", data, teacher)
+    assert argv[:3] == ["py3", str(REPO / "scripts/sockeye3_entry.py"), "train"]
+    assert argv[-2:] == ["--device-id", "0"]
+    assert build_argv(Job(trainers.get("sockeye3"), "py3", "cpu", 1), "m", data, teacher)[-1] == "--use-cpu"
 
 
 def test_model_state(tmp_path: Path) -> None:

@@ -1,0 +1,65 @@
+"""What every job that runs a trainer shares: its options, its backend and interpreter, its device, its
+environment. The backends themselves (how each Sockeye is called) are sibling modules under trainers/.
+
+The rules pass `--backend NAME` (the architecture's backend) and the job's device setting and GPUs; the
+interpreter comes from the backend's environment variable ($SLKD_SOCKEYE_PYTHON, $SLKD_SOCKEYE3_PYTHON, set by
+the workflow from the configuration), so that neither the interpreter's location nor the device is part of a
+job's command, or `--sockeye-python` names it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from types import ModuleType
+
+import trainers
+from slkd_config import DEFAULT_BACKEND, ConfigError, sockeye_device
+
+
+@dataclass(frozen=True)
+class Job:
+    """A trainer job as its options decide it: the backend module, its interpreter, the device and threads."""
+
+    backend: ModuleType
+    python: str
+    device: str
+    threads: int
+
+    def command(self, verb: str) -> list[str]:
+        return self.backend.command(self.python, verb)
+
+    def env(self) -> dict[str, str]:
+        return self.backend.env(self.threads)
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every script that runs a trainer: its backend and interpreter, where it runs, its threads."""
+    parser.add_argument("--backend", choices=list(trainers.BACKENDS), default=DEFAULT_BACKEND,
+                        help="the architecture's trainer backend")
+    parser.add_argument("--sockeye-python", default="", help="the backend's interpreter (default: its"
+                        " environment variable, which the workflow sets: $SLKD_SOCKEYE_PYTHON, $SLKD_SOCKEYE3_PYTHON)")
+    parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu",
+                        help="compute.device; auto: the GPU exactly when --gpus > 0")
+    parser.add_argument("--gpus", default="0", help="the GPUs the job holds (its `gpu` resource)")
+    parser.add_argument("--threads", type=int, default=1, help="trainer (OpenMP) threads")
+
+
+def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
+    """The job its options describe; a usage error for a bad setting or a missing interpreter."""
+    backend = trainers.get(args.backend)
+    python = args.sockeye_python or os.environ.get(backend.PYTHON_ENV, "")
+    if not python:
+        parser.error(f"no interpreter for backend {backend.NAME}: run through Snakemake (which sets"
+                     f" ${backend.PYTHON_ENV} from config {backend.PYTHON_KEY}) or pass --sockeye-python")
+    try:
+        device = sockeye_device(args.device, args.gpus)
+    except ConfigError as err:
+        parser.error(str(err))
+    return Job(backend, python, device, args.threads)
+
+
+def gpu_refusal(job: Job) -> str | None:
+    """Why the job's backend cannot run on the GPU it was given (None on the CPU, or when it can)."""
+    return job.backend.gpu_refusal() if job.device == "gpu" else None

@@ -1,0 +1,41 @@
+"""Sockeye 1.18.106 on MXNet 1.9.1: the paper's trainer (RNN encoder-decoders), through scripts/sockeye_entry.py,
+which patches Sockeye's numpy use at run time."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import gpu_check
+
+NAME = "sockeye1"
+PYTHON_ENV = "SLKD_SOCKEYE_PYTHON"
+PYTHON_KEY = "sockeye_python"
+ENTRY = Path(__file__).resolve().parent.parent / "sockeye_entry.py"
+# Sockeye 1.18 logs `Total # of parameters: %d`; a thousands separator (1,234,567) is accepted too
+PARAMETERS = re.compile(r"Total # of parameters:\s*(\d{1,3}(?:[,.'_\u00a0\u202f]\d{3})+|\d+)")
+
+
+def command(python: str, verb: str) -> list[str]:
+    return [python, str(ENTRY), verb]
+
+
+def device_args(device: str) -> list[str]:
+    """CPU: `--use-cpu`. GPU: the first visible device, i.e. the one SLURM assigned via CUDA_VISIBLE_DEVICES."""
+    return ["--use-cpu"] if device == "cpu" else ["--device-ids", "0"]
+
+
+def env(threads: int | str) -> dict[str, str]:
+    """This process's environment with MXNet's and OpenMP's threads set."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
+
+
+def translate_args() -> list[str]:
+    return []
+
+
+def gpu_refusal() -> str | None:
+    """MXNet 1.9.1 has no kernels for compute capability above 8.6 (gpu_check)."""
+    gpus = gpu_check.visible_gpus()
+    return gpu_check.mxnet_refusal(gpus) if gpus else None
