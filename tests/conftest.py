@@ -19,6 +19,7 @@ SHARED_CORPORA = Path(os.environ.get("SLKD_SHARED", REPO.parent / "shared")) / "
 TATOEBA = SHARED_CORPORA / "tatoeba-de-en"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SOCKEYE_PYTHON = Path(os.environ.get("SLKD_SOCKEYE_PYTHON", REPO / ".venv-sockeye" / "bin" / "python"))
+SOCKEYE3_PYTHON = Path(os.environ.get("SLKD_SOCKEYE3_PYTHON", REPO / ".venv-sockeye3" / "bin" / "python"))
 
 
 def load_config(*overrides: str | Path) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def run_workflow(
         extra.write_text(yaml.safe_dump(config, sort_keys=False))
         files.append(str(extra))
     cmd = [str(SNAKEMAKE), *args, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-           "--show-failed-logs", "--config", f"sockeye_python={SOCKEYE_PYTHON}"]
+           "--show-failed-logs", "--config", f"sockeye_python={SOCKEYE_PYTHON}", f"sockeye3_python={SOCKEYE3_PYTHON}"]
     if files:
         cmd += ["--configfile", *files]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)
@@ -65,6 +66,7 @@ def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
 
 
 TINY = REPO / "config/test-tiny.yaml"
+TINY_TRANSFORMER = (TINY, REPO / "config/test-tiny-transformer.yaml")  # Transformer teachers and a column
 GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}  # one GPU each in profiles/slurm
 
 
@@ -84,3 +86,15 @@ def tatoeba() -> Path:
     if not (TATOEBA / "train.de").is_file():
         pytest.skip(f"real corpus not found at {TATOEBA} (it lives in ../shared/corpora beside the clone in CI)")
     return TATOEBA
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Table 3 of config/test-tiny-transformer.yaml (Transformer teachers; LSTM and Transformer students), run
+    locally through real Sockeye 1.18 and Sockeye 3 (~2 min); its outdir."""
+    for python in (SOCKEYE_PYTHON, SOCKEYE3_PYTHON):
+        if not python.exists():
+            pytest.skip(f"no Sockeye environment at {python}")
+    workdir = tmp_path_factory.mktemp("e2e-transformer")
+    run_workflow(workdir, "table3", configfiles=TINY_TRANSFORMER, timeout=1500)
+    return workdir / "tiny-transformer"

@@ -87,6 +87,11 @@ def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> Non
             "tables.table1.columns[0].architecture: unknown architecture 'MEDIUM'",
         ),
         ({"teacher": {"architecture": "HUGE"}}, "teacher.architecture"),
+        ({"architectures": {"T": {"backend": "sockeye3", "num-embed": "8:8"}}}, "'num-words' is a required property"),
+        ({"architectures": {"LARGE": {"transformer-model-size": 8}}},
+         "Additional properties are not allowed ('transformer-model-size' was unexpected)"),
+        ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
+         "'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
         ({"datasets": {"base": ["base"]}}, "datasets.base"),
     ],
 )

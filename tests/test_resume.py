@@ -1,5 +1,6 @@
 """Resume, never redo: a training killed mid-way (kill -9 of the whole workflow) continues from its last
-checkpoint when the workflow runs again, and a finished model is not retrained."""
+checkpoint when the workflow runs again, and a finished model is not retrained; for both trainer backends (an
+LSTM student on Sockeye 1.18, a Transformer student on Sockeye 3)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,30 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SNAKEMAKE, SOCKEYE_PYTHON, run_workflow
+import yaml
+from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY_TRANSFORMER, run_workflow
 from conftest import TINY as TINY_CONFIG
 
-TINY = (TINY_CONFIG,)
-MODEL = "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1"
+CASES = {  # backend: (config files, model, its interpreter); a Transformer checkpoint of 60 updates takes ~1 s
+    "sockeye1": ((TINY_CONFIG,), "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1", SOCKEYE_PYTHON),
+    "sockeye3": (TINY_TRANSFORMER, "tiny-transformer/models/student/T-SMALL/baseline/dropout/ckpt8/trial1",
+                 SOCKEYE3_PYTHON),
+}
 
-pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
 
-
-def test_killed_training_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", list(CASES))
+def test_killed_training_resumes_from_its_last_checkpoint(tmp_path: Path, backend: str) -> None:
+    configs, MODEL, python = CASES[backend]
+    if not python.exists():
+        pytest.skip(f"no Sockeye environment at {python}")
+    slower = tmp_path / "slower.yaml"
+    slower.write_text(yaml.safe_dump({"sockeye3_train": {"checkpoint-interval": 60}}))
+    TINY = (*configs, slower)
     model = tmp_path / MODEL
     done = Path(f"{model}.done.json")
     cmd = [str(SNAKEMAKE), f"{MODEL}.done.json", "--snakefile", str(REPO / "Snakefile"), "--directory",
-           str(tmp_path), "--cores", "2", "--configfile", str(TINY[0]), "--config", f"sockeye_python={SOCKEYE_PYTHON}"]
+           str(tmp_path), "--cores", "2", "--configfile", *map(str, TINY), "--config",
+           f"sockeye_python={SOCKEYE_PYTHON}", f"sockeye3_python={SOCKEYE3_PYTHON}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 300
     try:
