@@ -28,8 +28,10 @@ writes OUT/gpu-results.json and OUT/gpu-results.md. Every number comes from the 
   scores and weighted sums (QK^T, AV: 4 x n x d per token and layer forward, x 3), encoder self-attention over
   the source, decoder self-attention (causal masking not halved) and cross-attention; L: layers, d: model size
   (args.yaml). Padding is not counted: these are model FLOPs, not the hardware's.
-- peak_share: train_tokens_per_second x flops_per_token / PEAK_FLOPS[gpu][precision]. Sockeye 3 trains in
-  float32 with TF32 matmuls on CUDA by default (`--tf32`); its log's dtype/amp/tf32 decide the precision.
+- peak_share: train_tokens_per_second x flops_per_token / PEAK_FLOPS[gpu][precision], for a training whose log
+  says `Training Device: cuda:N` (Sockeye 3 falls back to the CPU, saying so, when CUDA is unusable; such a
+  model gets none). Sockeye 3 trains in float32 with TF32 matmuls on CUDA by default (`--tf32`); args.yaml's
+  dtype/amp/tf32 decide the precision.
 - concurrent_trainings: the mean number of trainings running (this one included) over this one's training,
   from the logs' time stamps (decodes that overlap are not counted).
 """
@@ -82,7 +84,7 @@ def parse_training_log(text: str) -> dict[str, Any]:
     in_trainable = False
     stamps = [s for s in map(_stamp, lines) if s]
     result: dict[str, Any] = {"speedometer": [], "parameters": None, "sentences": None, "tokens": None,
-                              "cuda": False, "tf32_logged": False}
+                              "device": None, "tf32_logged": False}
     for line in lines:
         if ARGUMENTS in line:
             segments.append([])
@@ -94,8 +96,8 @@ def parse_training_log(text: str) -> dict[str, Any]:
             section = "validation"
         elif "CUDA: allow tf32" in line:
             result["tf32_logged"] = True
-        elif "Training Device: cuda" in line:
-            result["cuda"] = True
+        elif "Training Device: " in line:
+            result["device"] = line.split("Training Device: ", 1)[1].strip()  # cuda:0, or cpu (also when CUDA failed)
         if "log_parameters] Trainable parameters" in line:
             in_trainable = True
             continue
@@ -237,8 +239,9 @@ def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path,
     if log["params"] and log["sentences"] and log["tokens"] and args:
         flops = flops_per_token(matrix_groups(log["params"]), log["sentences"], log["tokens"],
                                 _pair(args["num_layers"]), _pair(args["transformer_model_size"]))
-    prec = precision(args, log["cuda"])
-    peak = PEAK_FLOPS.get(gpu or "", {}).get(prec)
+    on_gpu = str(log["device"]).startswith("cuda")
+    prec = precision(args, on_gpu)
+    peak = PEAK_FLOPS.get(gpu or "", {}).get(prec) if on_gpu else None
     test = parse_translate_log(outdir / "logs" / "translate_test" / f"{model}.log")
     record: dict[str, Any] = {
         "model": model,
@@ -247,6 +250,7 @@ def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path,
         "architecture": arch,
         "batch_size": args.get("batch_size"),
         "batch_type": args.get("batch_type"),
+        "device": log["device"],
         "finished": (folder.parent / f"{folder.name}.done.json").exists(),
         "parameters": log["parameters"],
         "train_tokens_per_second": train_tps,
@@ -346,7 +350,7 @@ def markdown(doc: dict[str, Any]) -> str:
              f"Wall time: {_fmt(doc.get('wall_seconds'))} s; workflow exit status {_fmt(doc.get('snakemake_rc'))}.",
              "",
              "| model | params | train tok/s | upd/s | tok/upd | ckpts | conc. | decode sent/s | distill sent/s"
-             " | GFLOP/tok | peak share |",
+             " | MFLOP/tok | peak share |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m in doc["models"]:
         lines.append(
@@ -354,7 +358,7 @@ def markdown(doc: dict[str, Any]) -> str:
             f" | {_fmt(m['train_tokens_per_second'], 0)} | {_fmt(m['train_updates_per_second'], 2)}"
             f" | {_fmt(m['train_tokens_per_update'], 0)} | {m['checkpoints']} | {_fmt(m['concurrent_trainings'], 1)}"
             f" | {_fmt(m['decode_sentences_per_second'])} | {_fmt(m.get('distill_sentences_per_second'))}"
-            f" | {_fmt(m['flops_per_token'] / 1e9 if m['flops_per_token'] else None, 3)}"
+            f" | {_fmt(m['flops_per_token'] / 1e6 if m['flops_per_token'] else None, 2)}"
             f" | {_fmt(100 * m['peak_share'] if m['peak_share'] else None, 2)}{'%' if m['peak_share'] else ''} |")
     lines += ["", f"train tok/s: {doc['train_tokens_per_second_source']}. FLOPs per target token: "
               f"{doc['flops_formula']}. peak share: tok/s x FLOPs/tok over the dense peak of the matmul precision"

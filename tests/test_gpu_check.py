@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -175,12 +176,28 @@ def test_results_equal_their_sources(sockeye3_run: Path):
     r, n_s, n_t = source / target, source / 400, target / 400
     expected = 6 * (r * (m_enc + m_kv) + m_dec + m_out) + 12 * (r * 1 * n_s * 16 + 2 * (n_t + n_s) * 16)
     assert m["flops_per_token"] == pytest.approx(expected)
-    # peak share: the CPU run's matmuls are float32, so the H200's FP32 peak
-    assert m["precision"] == "float32" and m["peak_flops"] == 67e12
-    assert m["peak_share"] == pytest.approx(m["train_tokens_per_second"] * expected / 67e12)
+    # peak share: none for a training on the CPU, even with a GPU in the node
+    assert m["device"] == "cpu" and m["precision"] == "float32" and m["peak_flops"] is None and m["peak_share"] is None
     assert m["concurrent_trainings"] in (None, 1.0)
     assert doc["gpu"] == "NVIDIA H200" and doc["dtype"] == "float32" and doc["wall_seconds"] == 12.5
     assert doc["mxnet_refusal"] == "refused"
+
+
+def test_peak_share_of_a_cuda_training_is_against_the_tf32_peak(sockeye3_run: Path, tmp_path: Path):
+    # the same log as if Sockeye had trained on cuda:0 (what its log says there: the device, then TF32)
+    run = tmp_path / "run"
+    shutil.copytree(sockeye3_run, run)
+    log = run / "models/teacher/de-en/log"
+    text = log.read_text()
+    assert text.count("Training Device: cpu") == 1
+    log.write_text(text.replace("Training Device: cpu", "Training Device: cuda:0\n[2026-01-01:00:00:00:INFO:sockeye"
+                                ".utils:init_device] CUDA: allow tf32 (float32 but with 10 bits precision)"))
+    config = load_config(*GPU_CHECK, REPO / "config/gpu-check-cpu.yaml")
+    [m] = gpu_bench.results(config, run, device={"gpu": "NVIDIA H200"})["models"]
+    assert m["device"] == "cuda:0" and m["precision"] == "tf32" and m["peak_flops"] == 494.7e12
+    assert m["peak_share"] == pytest.approx(m["train_tokens_per_second"] * m["flops_per_token"] / 494.7e12)
+    [other] = gpu_bench.results(config, run, device={"gpu": "NVIDIA A10"})["models"]
+    assert other["peak_share"] is None  # no peak known for that GPU
 
 
 def test_main_writes_json_and_markdown(sockeye3_run: Path, tmp_path: Path):
