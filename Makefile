@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo demo-figures test lint dag clean-demo setup-gpu
+.PHONY: setup demo demo-figures test lint dag clean-demo setup-gpu gpu-wheels
 
 setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed $(SOCKEYE3_ENV)/.installed
 
@@ -88,3 +88,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check scripts tests bench
 	$(SNAKEMAKE) --lint --configfile config/demo.yaml
+
+# The GPU check's wheels (bench/GPU.md): Python 3.12 wheels for the offline GPU node, into bench/gpu-wheels/.
+gpu-wheels:
+	bash bench/gpu-wheels.sh
