@@ -592,15 +592,16 @@ def measurement_stamp(config: dict[str, Any], root: Path = Path(".")) -> str:
 # ---- GPU check results (bench/gpu-results.json) --------------------------------------------------------------
 @dataclass(frozen=True)
 class GpuCheck:
-    """A Transformer's throughputs measured on a GPU by the GPU check, and what it ran on."""
+    """A Transformer's throughputs measured on a GPU by the GPU check (None: not measured), and what it ran on."""
 
     path: Path
     model: str
     arch: dict[str, Any]
-    train_tokens_per_second: float
-    decode_sentences_per_second: float
+    train_tokens_per_second: float | None
+    decode_sentences_per_second: float | None
     parameters: int | None
-    about: str  # date, GPU, compute capability, torch, CUDA, dtype
+    about: str  # date, GPU, compute capability, torch, CUDA, precision
+    concurrent: float | None = None  # trainings that shared the GPU with this one, on average (itself included)
 
     @property
     def label(self) -> str:
@@ -608,13 +609,15 @@ class GpuCheck:
 
 
 def gpu_check(path: Path | None) -> GpuCheck | None:
-    """The reference entry of a GPU check results file (model teacher/de-en, else its first sockeye3 entry),
-    or None when there is none."""
+    """The reference entry of a GPU check results file (bench/gpu-results.json, scripts/gpu_bench.py in the GPU
+    check): model teacher/de-en, else the first sockeye3 entry; entries whose training ran elsewhere than on CUDA
+    (`device`) are left out. None when the file or such an entry is missing, or it measured nothing."""
     if path is None or not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        entries = [m for m in data.get("models", []) if m.get("backend", "sockeye3") == "sockeye3"]
+        entries = [m for m in data.get("models", []) if m.get("backend", "sockeye3") == "sockeye3"
+                   and str(m.get("device") or "cuda").startswith("cuda")]
         if not entries:
             return None
         entry = next((m for m in entries if m.get("model") == "teacher/de-en"), entries[0])
@@ -623,9 +626,13 @@ def gpu_check(path: Path | None) -> GpuCheck | None:
         about = ", ".join(str(part) for part in (
             data.get("date"), data.get("gpu"), data.get("compute_capability") and f"sm {data['compute_capability']}",
             data.get("torch") and f"torch {data['torch']}", data.get("cuda") and f"CUDA {data['cuda']}",
-            data.get("dtype")) if part)
-        return GpuCheck(path, entry.get("model", "?"), arch, float(entry["train_tokens_per_second"]),
-                        float(entry["decode_sentences_per_second"]), entry.get("parameters"), about)
+            entry.get("precision") or data.get("dtype")) if part)
+        train, decode = entry.get("train_tokens_per_second"), entry.get("decode_sentences_per_second")
+        if not train and not decode:
+            return None
+        return GpuCheck(path, entry.get("model", "?"), arch, float(train) if train else None,
+                        float(decode) if decode else None, entry.get("parameters"), about,
+                        entry.get("concurrent_trainings"))
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise sc.ConfigError(f"cost.sockeye3.gpu_measured: {path} is not a GPU check results file ({error!r})") \
             from None
@@ -665,12 +672,16 @@ class Rates:
         if self.gpu_check:  # the GPU check's model, scaled to the reference, replaces the assumed GPU rates
             spec, check = self.specs["sockeye3"]["gpu"], self.gpu_check
             factor = scale(check.arch, self.references["sockeye3"], spec.fixed_share)
+            kinds = [kind for kind, value in (("training", check.train_tokens_per_second),
+                                              ("decoding", check.decode_sentences_per_second)) if value]
             self.specs["sockeye3"]["gpu"] = Device(
-                "gpu", check.train_tokens_per_second * factor, check.decode_sentences_per_second * factor,
-                spec.fixed_share, spec.startup_seconds,
-                f"training and decoding measured: {check.label}, model {check.model} (`{arch_key(check.arch)}`)"
+                "gpu", check.train_tokens_per_second * factor if check.train_tokens_per_second
+                else spec.train_tokens_per_second,
+                check.decode_sentences_per_second * factor if check.decode_sentences_per_second
+                else spec.decode_sentences_per_second, spec.fixed_share, spec.startup_seconds,
+                f"{' and '.join(kinds)} measured: {check.label}, model {check.model} (`{arch_key(check.arch)}`)"
                 + ("" if arch_key(check.arch) == arch_key(self.references["sockeye3"]) else ", scaled to the reference")
-                + f"; fixed_share and start-up still assumed ({spec.note})")
+                + f"; {'fixed_share' if len(kinds) == 2 else 'the rest'} and start-up still assumed ({spec.note})")
         self.measured = measured or Measured()
 
     @property
@@ -705,8 +716,9 @@ class Rates:
             return (rate / scale(arch, reference, spec.fixed_share),
                     f"measured on other architectures ({len(others)} runs), scaled")
         assumed = spec.train_tokens_per_second if kind == "train" else spec.decode_sentences_per_second
-        if trainer == "sockeye3" and device == "gpu" and self.gpu_check:
-            check = self.gpu_check
+        check = self.gpu_check
+        if trainer == "sockeye3" and device == "gpu" and check and (
+                check.train_tokens_per_second if kind == "train" else check.decode_sentences_per_second):
             return assumed / scale(arch, reference, spec.fixed_share), check.label + (
                 "" if arch_key(arch) == arch_key(check.arch) else ", scaled")
         return assumed / scale(arch, reference, spec.fixed_share), f"config {self.sections[trainer]}.{device}" + (
@@ -851,6 +863,23 @@ def group_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def gpu_status(rates: Rates) -> str:
+    """Which of the Transformers' GPU rates are measured (by the GPU check: where, when, on what) and which are
+    still assumed."""
+    check = rates.gpu_check
+    if check is None:
+        where = f"names no file ({rates.gpu_results})" if rates.gpu_results else "is not set"
+        return f"GPU: **assumed** (no GPU check results: cost.sockeye3.gpu_measured {where}). CPU: as its note says."
+    measured = [kind for kind, value in (("training", check.train_tokens_per_second),
+                                         ("decoding", check.decode_sentences_per_second)) if value]
+    assumed = [kind for kind in ("training", "decoding") if kind not in measured] + ["f", "the start-up"]
+    shared = (f"; {check.concurrent:.1f} trainings shared the GPU on average"
+              if check.concurrent and check.concurrent > 1.05 else "")
+    return (f"GPU: {' and '.join(measured)} rates **measured** by the GPU check ({check.path}: {check.about};"
+            f" model {check.model}{shared}), scaled to the reference; {', '.join(assumed[:-1])} and {assumed[-1]}"
+            " are still assumed. CPU: as its note says.")
+
+
 def throughput_lines(rates: Rates, trainer: str, heading: bool) -> list[str]:
     """The throughput table of one backend; with `heading`, under a heading of its own, saying which of its
     rates are measured and which assumed."""
@@ -870,13 +899,7 @@ def throughput_lines(rates: Rates, trainer: str, heading: bool) -> list[str]:
         lines.append(f"| {name} | {spec.train_tokens_per_second:,.0f} | {spec.decode_sentences_per_second:,.2f} | "
                      f"{spec.fixed_share:g} | {spec.startup_seconds:g} | {spec.note} |")
     if heading and trainer == "sockeye3":
-        check = rates.gpu_check
-        lines += ["", "GPU: " + (
-            f"training and decoding rates **measured** by the GPU check ({check.path}: {check.about}; model"
-            f" {check.model}), scaled to the reference; f and the start-up are still assumed." if check else
-            "**assumed** (no GPU check results: cost.sockeye3.gpu_measured"
-            f" {f'names no file ({rates.gpu_results})' if rates.gpu_results else 'is not set'}). CPU: as its note"
-            " says.")]
+        lines += ["", gpu_status(rates)]
     return lines
 
 

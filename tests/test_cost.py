@@ -390,6 +390,22 @@ def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: P
     assert f"**measured** by the GPU check ({results}: 2026-12-02, NVIDIA H200" in summary
     assert "f and the start-up are still assumed" in summary
     assert "assumed: Sockeye 1.18 RNNs" in summary  # the RNNs' GPU row: still assumed
+    # a teacher trained on the CPU (Sockeye 3's fallback without CUDA) is no GPU measurement: the first entry on
+    # CUDA is then the reference; a rate it did not measure (None) stays assumed
+    fallback = copy.deepcopy(GPU_RESULTS)
+    fallback["models"][1]["device"] = "cpu"
+    fallback["models"][0].update(device="cuda:0", decode_sentences_per_second=None, concurrent_trainings=10.0)
+    results.write_text(json.dumps(fallback))
+    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    by_job = rows_by_job(rows)
+    student = by_job[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
+    assert (student.rate, student.source) == (pytest.approx(9000.0), label)
+    assert by_job[("translate_test", "student/T-SMALL/kd/dropout/ckpt3/trial1")].source == \
+        "config cost.sockeye3.gpu, scaled"
+    summary = cost.markdown(config, rows, corpus, rates, rows)
+    assert "GPU: training rates **measured** by the GPU check" in summary
+    assert "model student/T-SMALL/baseline/dropout/ckpt3/trial1; 10.0 trainings shared the GPU on average" in summary
+    assert "decoding, f and the start-up are still assumed" in summary
     # without the file: the assumed rates, and cost.md says so
     results.unlink()
     rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
