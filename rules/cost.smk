@@ -1,5 +1,6 @@
 # Cost — CPU- and GPU-hours of everything this configuration implies (scripts/cost.py), from each job's budget
-# and the throughputs of config `cost`, or those measured by jobs already run under outdir. It reads no other
+# and the throughputs of config `cost` (per backend: Sockeye 1.18 RNNs, cost.sockeye3 for Transformers), or those
+# measured by jobs already run under outdir and by the GPU check (cost.sockeye3.gpu_measured). It reads no other
 # job's output and trains nothing: `snakemake cost` on a fresh clone takes seconds.
 
 import cost as cost_model
@@ -12,9 +13,12 @@ rule cost:
         csv=fill(P.cost, ext="csv"),
         md=fill(P.cost, ext="md"),
     params:
-        # everything but the interpreter, which the profiles set: switching profiles does not redo the estimate
-        config=lambda wildcards: json.dumps({k: v for k, v in config.items() if k != "sockeye_python"}, sort_keys=True),
-        # changes when finished jobs add or change logs and benchmark files: `snakemake cost` estimates again
+        # everything but the interpreters, which the profiles set: switching profiles does not redo the estimate
+        config=lambda wildcards: json.dumps(
+            {k: v for k, v in config.items() if k not in ("sockeye_python", "sockeye3_python")}, sort_keys=True
+        ),
+        # changes when finished jobs add or change logs and benchmark files, or the GPU check its results file:
+        # `snakemake cost` estimates again
         measured=lambda wildcards: cost_model.measurement_stamp(config),
     log:
         log_path("cost"),

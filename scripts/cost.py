@@ -11,18 +11,22 @@ The model (stated again in OUT.md):
 - training: updates x seconds per update. Students: checkpoints x checkpoint-frequency updates; teachers:
   max_epochs x target tokens / batch-size (word batches), capped by teacher.max_updates. Sockeye stops early
   after 32 checkpoints without improvement, so trainings are upper bounds.
-- seconds per update = batch-size / tokens per second. Throughputs (config `cost`) are given per device for a
-  reference architecture and scaled to another one by its weights per token W (every weight matrix a target
-  token goes through, embeddings left out; `weights_per_token`): time per token x (f + (1 - f) W / W_ref),
-  where f (fixed_share) is the part of the time that does not shrink with the model.
+- seconds per update = batch-size / tokens per second. Throughputs (config `cost`) are given per backend and
+  device for a reference architecture and scaled to another one of that backend by its weights per token W
+  (every weight matrix a target token goes through, embeddings left out; `weights_per_token`): time per token x
+  (f + (1 - f) W / W_ref), where f (fixed_share) is the part of the time that does not shrink with the model.
+  Sockeye 1.18's RNNs (the paper's): cost.reference, cost.gpu, cost.cpu. Sockeye 3's Transformers (backend
+  sockeye3): cost.sockeye3.reference, .gpu, .cpu; where the GPU check's results file exists
+  (cost.sockeye3.gpu_measured, bench/gpu-results.json), its measured Transformer GPU rates, scaled to the
+  reference, replace the assumed .gpu ones. `parameters` reproduces the sizes both Sockeyes log.
 - checkpoint decoding (sockeye_train `decode-and-evaluate`, on the CPU with `decode-and-evaluate-use-cpu`) runs
   beside the training: it adds to a GPU job's wall time only when it is slower than the checkpoint's updates
   (Sockeye waits for it), to a CPU job's wall time always (same cores); its CPU time is counted.
 - decoding jobs: start-up + sentences / sentences per second.
-- measured: with `cost.measured`, Sockeye logs (models/**/log: Updates/sec per checkpoint) and the benchmark
-  files of decoding jobs (benchmarks/distill, benchmarks/translate_test) of runs under outdir replace the
-  assumed throughputs: per architecture where that one was measured, else scaled from the others measured on
-  that device.
+- measured: with `cost.measured`, Sockeye logs (models/**/log: Updates/sec per checkpoint; 1.18's and 3's) and
+  the benchmark files of decoding jobs (benchmarks/distill, benchmarks/translate_test) of runs under outdir
+  replace the assumed throughputs: per architecture where that one was measured, else scaled from the others of
+  its backend measured on that device.
 - GPU jobs are the rules that the SLURM profile gives a `gpu` (with compute.device `auto`; `cpu`: none, `gpu`:
   every Sockeye job). CPU time is counted in core-hours (wall x compute.threads).
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -48,17 +53,32 @@ import yaml
 SOCKEYE_RULES = ("train_teacher", "train_student", "distill", "translate_test")
 RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkeeping of seconds
 DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
-SLURM_PROFILE = Path(__file__).resolve().parent.parent / "profiles" / "slurm" / "config.yaml"
+REPO = Path(__file__).resolve().parent.parent
+SLURM_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 GATES = {"lstm": 4, "lnlstm": 4, "lnglstm": 4, "mlstm": 4, "gru": 3, "mgru": 3}
 SPECIALS = 4  # Sockeye's <pad>, <unk>, <s>, </s>
 CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
                "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours"]
 GROUPS = ("teachers", "table students", "grid students", "distillation", "test decoding", "evaluation")
-CHECKPOINT = re.compile(r"Checkpoint \[(\d+)\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
+CHECKPOINT = re.compile(r"Checkpoint \[(\d+)\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")  # 1.18's and 3's
+VERSION = re.compile(r"log_sockeye_version\] Sockeye(?: version|:) (\d+)\.")
 
 
 # ---- Model size ----------------------------------------------------------------------------------------------
 def weights_per_token(arch: dict[str, Any]) -> int:
+    """Multiply-adds per target token: transformer_weights_per_token for a Sockeye 3 model, else rnn_weights."""
+    return transformer_weights_per_token(arch) if backend(arch) == "sockeye3" else rnn_weights_per_token(arch)
+
+
+def parameters(arch: dict[str, Any], source_vocab: int | None = None, target_vocab: int | None = None) -> int:
+    """The parameter count that Sockeye logs for a model: transformer_parameters for a Sockeye 3 model (give it
+    the model's flags, sc.model_flags: max-seq-len sizes its positional embeddings), else rnn_parameters."""
+    if backend(arch) == "sockeye3":
+        return transformer_parameters(arch, source_vocab, target_vocab)
+    return rnn_parameters(arch, source_vocab, target_vocab)
+
+
+def rnn_weights_per_token(arch: dict[str, Any]) -> int:
     """Multiply-adds per target token of Sockeye 1.18's RNN model (`--encoder rnn --decoder rnn`, dot
     attention), with as many source as target tokens: the bidirectional first encoder layer (h/2 per direction),
     further encoder and decoder layers, the first decoder layer (input: embedding + previous attentional
@@ -72,7 +92,7 @@ def weights_per_token(arch: dict[str, Any]) -> int:
     return encoder + decoder + vocab * hidden
 
 
-def parameters(arch: dict[str, Any], source_vocab: int | None = None, target_vocab: int | None = None) -> int:
+def rnn_parameters(arch: dict[str, Any], source_vocab: int | None = None, target_vocab: int | None = None) -> int:
     """Sockeye 1.18's `Total # of parameters` of that RNN model (vocabularies: num-words + 4 unless given)."""
     gates, embed, hidden = GATES[arch["rnn-cell-type"]], arch["num-embed"], arch["rnn-num-hidden"]
     layers, half = arch["num-layers"], arch["rnn-num-hidden"] // 2
@@ -89,8 +109,147 @@ def parameters(arch: dict[str, Any], source_vocab: int | None = None, target_voc
     return (src + trg) * embed + encoder + decoder + init + hidden * 2 * hidden + hidden + trg * hidden + trg
 
 
+# ---- Model size: Sockeye 3.1.34's Transformers (backend sockeye3) -----------------------------------------------
+# Sockeye 3.1.34's defaults of the flags that shape a Transformer (sockeye/arguments.py); num-embed defaults to
+# (and must equal) transformer-model-size.
+TRANSFORMER_DEFAULTS: dict[str, Any] = {
+    "num-layers": "6:6", "transformer-model-size": "512:512", "transformer-attention-heads": "8:8",
+    "transformer-feed-forward-num-hidden": "2048:2048", "transformer-feed-forward-use-glu": False,
+    "transformer-activation-type": "relu:relu", "transformer-positional-embedding-type": "fixed",
+    "transformer-preprocess": "n:n", "transformer-postprocess": "dr:dr", "weight-tying-type": "src_trg_softmax",
+    "pad-vocab-to-multiple-of": 8, "decoder": "transformer", "lhuc": "",
+}
+TRANSFORMER_PAIRS = ("num-layers", "transformer-model-size", "transformer-attention-heads",
+                     "transformer-feed-forward-num-hidden", "transformer-activation-type", "transformer-preprocess",
+                     "transformer-postprocess")  # "E:D" (or one value for both sides)
+TRANSFORMER_KEYS = ("num-words", *TRANSFORMER_DEFAULTS)  # the flags that make a Transformer's speed and size
+DEFAULT_MAX_SEQ_LEN = "95:95"  # Sockeye 3's --max-seq-len; its positional embeddings have one row more
+
+
+def backend(arch: dict[str, Any]) -> str:
+    """The trainer backend of an architecture (its `backend`) or of a model's flags (sc.model_flags leaves
+    `backend` out): Sockeye 1.18's RNNs have an rnn-cell-type, Sockeye 3's Transformers none."""
+    if "backend" in arch:
+        return arch["backend"]
+    return sc.DEFAULT_BACKEND if "rnn-cell-type" in arch else "sockeye3"
+
+
+def sides(value: Any, kind: type = int) -> tuple[Any, Any]:
+    """(encoder, decoder) of a Sockeye 3 "E:D" flag value; one value stands for both."""
+    text = str(value)
+    first, _, second = text.partition(":")
+    return kind(first), kind(second or first)
+
+
+def transformer(flags: dict[str, Any]) -> dict[str, Any]:
+    """A Transformer's shape: its flags among TRANSFORMER_KEYS with Sockeye 3's defaults filled in, pairs as
+    (encoder, decoder) tuples, and `max-seq-len` (used for the positional embeddings only)."""
+    shape = {**TRANSFORMER_DEFAULTS, **{k: v for k, v in flags.items() if k in TRANSFORMER_KEYS}}
+    for key in TRANSFORMER_PAIRS:
+        shape[key] = sides(shape[key], int if key in TRANSFORMER_PAIRS[:4] else str)
+    shape["num-words"] = int(flags["num-words"])
+    shape["transformer-feed-forward-use-glu"] = shape["transformer-feed-forward-use-glu"] in (True, "true", "True")
+    shape["pad-vocab-to-multiple-of"] = int(shape["pad-vocab-to-multiple-of"] or 1)
+    shape["max-seq-len"] = sides(flags.get("max-seq-len", DEFAULT_MAX_SEQ_LEN))
+    embed = flags.get("num-embed")
+    if embed is not None and sides(embed) != shape["transformer-model-size"]:
+        raise ValueError(f"num-embed {embed} differs from transformer-model-size: Sockeye 3 refuses that")
+    return shape
+
+
+def padded_vocabulary(words: int, multiple: int) -> int:
+    """Sockeye 3's vocabulary of a side: num-words types (BPE gives at least that many) + 4 specials, padded to
+    a multiple of pad-vocab-to-multiple-of."""
+    size = words + SPECIALS
+    return size + (-size) % multiple
+
+
+def transformer_layers(shape: dict[str, Any]) -> tuple[int, int]:
+    """Weights (multiply-adds per token) of one encoder and one decoder layer: attention projections and the
+    feed-forward block (with GLU a second input projection)."""
+    (d_enc, d_dec), (ff_enc, ff_dec) = shape["transformer-model-size"], shape["transformer-feed-forward-num-hidden"]
+    inputs = 2 if shape["transformer-feed-forward-use-glu"] else 1
+    self_attention = 4 * d_dec * d_dec if shape["decoder"] == "transformer" else 2 * d_dec * d_dec  # SSRU: 2 d^2
+    encoder = 4 * d_enc * d_enc + (inputs + 1) * d_enc * ff_enc
+    decoder = self_attention + 2 * d_dec * d_dec + 2 * d_dec * d_enc + (inputs + 1) * d_dec * ff_dec
+    return encoder, decoder
+
+
+def transformer_weights_per_token(flags: dict[str, Any]) -> int:
+    """Multiply-adds per target token of a Sockeye 3 Transformer, with as many source as target tokens: every
+    encoder and decoder layer's projections (self-attention, encoder attention: queries, keys/values of the
+    source, output; feed-forward) and the output layer (padded vocabulary x model size). Embeddings are lookups;
+    biases, layer norms and the attention's dot products are left out."""
+    shape = transformer(flags)
+    (enc_layers, dec_layers), (_, d_dec) = shape["num-layers"], shape["transformer-model-size"]
+    encoder, decoder = transformer_layers(shape)
+    vocab = padded_vocabulary(shape["num-words"], shape["pad-vocab-to-multiple-of"])
+    return enc_layers * encoder + dec_layers * decoder + vocab * d_dec
+
+
+def transformer_parameters(flags: dict[str, Any], source_vocab: int | None = None,
+                           target_vocab: int | None = None) -> int:
+    """Sockeye 3.1.34's `# of parameters` (the total: fixed positional embeddings included, tied weights once) of
+    a Transformer given its sockeye.train flags (architecture and training flags: max-seq-len sizes the
+    positional embeddings). Vocabularies: num-words + 4, padded (pad-vocab-to-multiple-of), unless given."""
+    shape = transformer(flags)
+    (enc_layers, dec_layers), (d_enc, d_dec) = shape["num-layers"], shape["transformer-model-size"]
+    (ff_enc, ff_dec) = shape["transformer-feed-forward-num-hidden"]
+    (pre_enc, pre_dec), (post_enc, post_dec) = shape["transformer-preprocess"], shape["transformer-postprocess"]
+    glu = shape["transformer-feed-forward-use-glu"]
+    padded = padded_vocabulary(shape["num-words"], shape["pad-vocab-to-multiple-of"])
+    src = source_vocab if source_vocab is not None else padded
+    trg = target_vocab if target_vocab is not None else padded
+    lhuc = set(str(shape["lhuc"] or "").split())
+
+    def norm(sequence: str, size: int) -> int:  # a pre/post-process block: a layer norm where it has `n`
+        return 2 * size if "n" in sequence else 0
+
+    def feed_forward(size: int, hidden: int) -> int:  # ff1 (+ the GLU's linear) and ff2, with biases
+        return (2 if glu else 1) * (size * hidden + hidden) + hidden * size + size
+
+    if shape["decoder"] == "transformer":  # ff_in (queries, keys, values) and ff_out
+        self_attention = 4 * d_dec * d_dec
+    else:  # ssru_transformer: the SSRU's forget gate (with bias) and linear map
+        self_attention = 2 * d_dec * d_dec + d_dec
+    encoder_layer = (4 * d_enc * d_enc + feed_forward(d_enc, ff_enc)
+                     + 2 * (norm(pre_enc, d_enc) + norm(post_enc, d_enc)) + (d_enc if lhuc & {"encoder", "all"} else 0))
+    decoder_layer = (self_attention + 2 * d_dec * d_dec + 2 * d_dec * d_enc + feed_forward(d_dec, ff_dec)
+                     + 3 * (norm(pre_dec, d_dec) + norm(post_dec, d_dec)) + (d_dec if lhuc & {"decoder", "all"} else 0))
+    tying = shape["weight-tying-type"]
+    embeddings = src * d_enc + (0 if "src" in tying and "trg" in tying else trg * d_dec)
+    output = (0 if "softmax" in tying else trg * d_dec) + trg
+    positions = 0
+    if shape["transformer-positional-embedding-type"] in ("fixed", "learned"):
+        (len_src, len_trg) = shape["max-seq-len"]
+        positions = (len_src + 1) * d_enc + (len_trg + 1) * d_dec
+    return (embeddings + positions + enc_layers * encoder_layer + norm(pre_enc, d_enc)
+            + dec_layers * decoder_layer + norm(pre_dec, d_dec) + output)
+
+
+def transformer_name(flags: dict[str, Any]) -> str:
+    """A readable key of a Transformer's shape, e.g. `s3-bpe300-l1-m32-a2-ff64`: BPE size, layers, model size,
+    heads, feed-forward size ("E:D" where the sides differ), then every other TRANSFORMER_KEYS flag that is not
+    Sockeye 3's default."""
+    shape = transformer(flags)
+
+    def text(key: str) -> str:
+        value = shape[key]
+        if not isinstance(value, tuple):
+            return str(value).lower() if isinstance(value, bool) else str(value)
+        return str(value[0]) if value[0] == value[1] else ":".join(map(str, value))
+
+    name = (f"s3-bpe{shape['num-words']}-l{text('num-layers')}-m{text('transformer-model-size')}"
+            f"-a{text('transformer-attention-heads')}-ff{text('transformer-feed-forward-num-hidden')}")
+    defaults = transformer({"num-words": 1})
+    extras = [f"{key.removeprefix('transformer-')}={text(key)}" for key in TRANSFORMER_DEFAULTS
+              if key not in TRANSFORMER_PAIRS[:4] and shape[key] != defaults[key]]
+    return "-".join([name, *extras])
+
+
 def arch_key(arch: dict[str, Any]) -> str:
-    return sc.grid_name(arch)
+    """The CSV's `architecture`: a grid name for the RNNs (bpe500-e256-l1-lstm-h256), transformer_name else."""
+    return transformer_name(arch) if backend(arch) == "sockeye3" else sc.grid_name(arch)
 
 
 @dataclass(frozen=True)
@@ -265,8 +424,22 @@ def flag_value(command: list[str], name: str) -> str | None:
     return None
 
 
-def command_arch(command: list[str]) -> dict[str, Any] | None:
-    """The architecture flags of a sockeye.train command line, or None if one is missing or not a number."""
+def command_arch(command: list[str], trainer: str = sc.DEFAULT_BACKEND) -> dict[str, Any] | None:
+    """The architecture flags of a sockeye.train command line, or None if one is missing or not a number. A
+    Sockeye 3 command (trainer sockeye3): num-words and the TRANSFORMER_KEYS flags it gives (--flag alone:
+    true), max-seq-len, and `backend: sockeye3`."""
+    if trainer == "sockeye3":
+        arch: dict[str, Any] = {"backend": "sockeye3"}
+        for key in (*TRANSFORMER_KEYS, "max-seq-len"):
+            if f"--{key}" in command:
+                value = flag_value(command, f"--{key}")
+                arch[key] = True if value is None or value.startswith("--") else value
+        try:
+            arch["num-words"] = sides(arch["num-words"])[1]
+            transformer(arch)
+        except (KeyError, TypeError, ValueError):
+            return None
+        return arch
     try:
         arch = {key: flag_value(command, f"--{key}") for key in sc.GRID_KEYS}
         return {key: value if key == "rnn-cell-type" else int(value) for key, value in arch.items()}
@@ -281,6 +454,23 @@ def sockeye_command(log: Path) -> list[str] | None:
     return None
 
 
+def log_backend(log: Path) -> str:
+    """The backend that wrote a training log: Sockeye 3 logs `Sockeye: 3.x.y`, Sockeye 1.18 `Sockeye version
+    1.18.x`; a log without that line is taken for 1.18's."""
+    with open(log, encoding="utf-8", errors="replace") as handle:
+        for line in itertools.islice(handle, 20):
+            match = VERSION.search(line)
+            if match:
+                return "sockeye3" if match.group(1) == "3" else sc.DEFAULT_BACKEND
+    return sc.DEFAULT_BACKEND
+
+
+def model_arch(log: Path) -> dict[str, Any] | None:
+    """The architecture of the model whose training log this is (None: no command, or flags missing)."""
+    command = sockeye_command(log)
+    return command_arch(command, log_backend(log)) if command else None
+
+
 @dataclass
 class Measured:
     """Measured throughputs by (device, architecture key): training tokens/s, decoding sentences/s."""
@@ -291,12 +481,13 @@ class Measured:
 
 
 def training_speed(log: Path) -> tuple[str, dict[str, Any], float] | None:
-    """(device, architecture, target tokens per second) of one Sockeye training log: batch-size x the median
-    Updates/sec of its checkpoints (less the first when there are three or more: it holds the start-up)."""
+    """(device, architecture, target tokens per second) of one Sockeye training log (1.18's or 3's):
+    batch-size x the median Updates/sec of its checkpoints (less the first when there are three or more: it
+    holds the start-up). The device: `--use-cpu` or not (1.18's --device-ids, 3's --device-id)."""
     command = sockeye_command(log)
     if not command:
         return None
-    arch, batch = command_arch(command), flag_value(command, "--batch-size")
+    arch, batch = command_arch(command, log_backend(log)), flag_value(command, "--batch-size")
     rates = [float(m.group(2)) for m in CHECKPOINT.finditer(log.read_text(encoding="utf-8", errors="replace"))]
     if arch is None or batch is None or not rates or flag_value(command, "--batch-type") not in (None, "word"):
         return None
@@ -305,9 +496,9 @@ def training_speed(log: Path) -> tuple[str, dict[str, Any], float] | None:
     return device, arch, int(batch) * statistics.median(rates)
 
 
-def decoding_speed(benchmark: Path, log: Path, root: Path, startup: dict[str, float]) -> tuple[str, Path, float] | None:
-    """(device, model folder, sentences per second) of one decoding job: its input's lines over the benchmark's
-    wall seconds less the device's start-up; None where start-up would be half the time or more."""
+def decoding_job(benchmark: Path, log: Path, root: Path) -> tuple[str, Path, int, float] | None:
+    """(device, model folder, input lines, wall seconds) of one decoding job from its benchmark file and its log
+    (whose first line is the command: --models, --input, --use-cpu or a GPU), or None."""
     if not (benchmark.is_file() and log.is_file()):
         return None
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -319,14 +510,29 @@ def decoding_speed(benchmark: Path, log: Path, root: Path, startup: dict[str, fl
         seconds = float(benchmark.read_text(encoding="utf-8").splitlines()[1].split("\t")[0])
     except (IndexError, ValueError):
         return None
-    device = "cpu" if "--use-cpu" in command else "gpu"
-    if seconds < 2 * startup[device]:
+    return "cpu" if "--use-cpu" in command else "gpu", root / model, count_lines(root / source), seconds
+
+
+def startup_of(startup: dict[str, Any], trainer: str, device: str) -> float:
+    """A decoding job's start-up from {backend: {device: seconds}}, or from {device: seconds} for every backend."""
+    value = startup[trainer] if isinstance(startup.get(trainer), dict) else startup
+    return float(value[device])
+
+
+def decoding_speed(benchmark: Path, log: Path, root: Path, startup: dict[str, float]) -> tuple[str, Path, float] | None:
+    """(device, model folder, sentences per second) of one decoding job: its input's lines over the benchmark's
+    wall seconds less the device's start-up ({device: seconds}); None where start-up would be half the time or
+    more."""
+    job = decoding_job(benchmark, log, root)
+    if job is None or job[3] < 2 * startup[job[0]]:
         return None
-    return device, root / model, count_lines(root / source) / (seconds - startup[device])
+    device, model, lines, seconds = job
+    return device, model, lines / (seconds - startup[device])
 
 
-def measure(config: dict[str, Any], startup: dict[str, float], root: Path = Path(".")) -> Measured:
-    """Throughputs of the jobs that already ran under outdir."""
+def measure(config: dict[str, Any], startup: dict[str, Any], root: Path = Path(".")) -> Measured:
+    """Throughputs of the jobs that already ran under outdir (Sockeye 1.18's and 3's). `startup`: decoding
+    start-up seconds by backend and device ({"sockeye3": {"cpu": 3.0, ...}, ...}), or by device for all."""
     paths = sc.paths(config["outdir"])
     measured = Measured()
     models = root / paths.models
@@ -341,14 +547,27 @@ def measure(config: dict[str, Any], startup: dict[str, float], root: Path = Path
     pairs += [(b, logs / "translate_test" / b.relative_to(benchmarks / "translate_test").with_suffix(".log"))
               for b in sorted((benchmarks / "translate_test").rglob("*.tsv"))]
     for benchmark, log in pairs:
-        speed = decoding_speed(benchmark, log, root, startup)
-        if speed and (speed[1] / "log").is_file():
-            command = sockeye_command(speed[1] / "log")
-            arch = command_arch(command) if command else None
-            if arch:
-                measured.archs[arch_key(arch)] = arch
-                measured.decode[(speed[0], arch_key(arch))].append(speed[2])
+        job = decoding_job(benchmark, log, root)
+        if job is None or not (job[1] / "log").is_file():
+            continue
+        device, model, lines, seconds = job
+        arch = model_arch(model / "log")
+        if arch is None:
+            continue
+        wait = startup_of(startup, backend(arch), device)
+        if seconds >= 2 * wait:
+            measured.archs[arch_key(arch)] = arch
+            measured.decode[(device, arch_key(arch))].append(lines / (seconds - wait))
     return measured
+
+
+def gpu_results_path(config: dict[str, Any]) -> Path | None:
+    """cost.sockeye3.gpu_measured (a relative path is taken from the repository, where bench/ is), or None."""
+    value = (config["cost"].get("sockeye3") or {}).get("gpu_measured")
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else REPO / path
 
 
 def measurement_files(config: dict[str, Any], root: Path = Path(".")) -> list[Path]:
@@ -360,40 +579,150 @@ def measurement_files(config: dict[str, Any], root: Path = Path(".")) -> list[Pa
 
 
 def measurement_stamp(config: dict[str, Any], root: Path = Path(".")) -> str:
-    """A digest of the measurement files' names, sizes and times: it changes when finished jobs add some."""
+    """A digest of the measurement files' names, sizes and times (and of the GPU check's results file): it
+    changes when finished jobs add some."""
     stamp = hashlib.sha1()
-    for path in measurement_files(config, root):
+    gpu = gpu_results_path(config)
+    for path in [*measurement_files(config, root), *([gpu] if gpu and gpu.is_file() else [])]:
         stat = path.stat()
         stamp.update(f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return stamp.hexdigest()
 
 
+# ---- GPU check results (bench/gpu-results.json) --------------------------------------------------------------
+@dataclass(frozen=True)
+class GpuCheck:
+    """A Transformer's throughputs measured on a GPU by the GPU check (None: not measured), and what it ran on."""
+
+    path: Path
+    model: str
+    arch: dict[str, Any]
+    train_tokens_per_second: float | None
+    decode_sentences_per_second: float | None
+    parameters: int | None
+    about: str  # date, GPU, compute capability, torch, CUDA, precision
+    concurrent: float | None = None  # trainings that shared the GPU with this one, on average (itself included)
+
+    @property
+    def label(self) -> str:
+        return f"GPU check {self.path.name} ({self.about})"
+
+
+def gpu_check(path: Path | None) -> GpuCheck | None:
+    """The reference entry of a GPU check results file (bench/gpu-results.json, scripts/gpu_bench.py in the GPU
+    check): model teacher/de-en, else the first sockeye3 entry; entries whose training ran elsewhere than on CUDA
+    (`device`) are left out. None when the file or such an entry is missing, or it measured nothing."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = [m for m in data.get("models", []) if m.get("backend", "sockeye3") == "sockeye3"
+                   and str(m.get("device") or "cuda").startswith("cuda")]
+        if not entries:
+            return None
+        entry = next((m for m in entries if m.get("model") == "teacher/de-en"), entries[0])
+        arch = {**{k: v for k, v in entry["architecture"].items() if k != "backend"}, "backend": "sockeye3"}
+        transformer(arch)
+        about = ", ".join(str(part) for part in (
+            data.get("date"), data.get("gpu"), data.get("compute_capability") and f"sm {data['compute_capability']}",
+            data.get("torch") and f"torch {data['torch']}", data.get("cuda") and f"CUDA {data['cuda']}",
+            entry.get("precision") or data.get("dtype")) if part)
+        train, decode = entry.get("train_tokens_per_second"), entry.get("decode_sentences_per_second")
+        if not train and not decode:
+            return None
+        return GpuCheck(path, entry.get("model", "?"), arch, float(train) if train else None,
+                        float(decode) if decode else None, entry.get("parameters"), about,
+                        entry.get("concurrent_trainings"))
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise sc.ConfigError(f"cost.sockeye3.gpu_measured: {path} is not a GPU check results file ({error!r})") \
+            from None
+
+
 # ---- Rates ---------------------------------------------------------------------------------------------------
+def cost_section(config: dict[str, Any], trainer: str) -> tuple[dict[str, Any], str]:
+    """The `cost` keys (reference, gpu, cpu) of a backend and their name: cost (Sockeye 1.18, the paper's) or
+    cost.sockeye3."""
+    if trainer == sc.DEFAULT_BACKEND:
+        return config["cost"], "cost"
+    if trainer not in config["cost"]:
+        raise sc.ConfigError(f"cost.{trainer}: the configuration has {trainer} models but no throughputs for them")
+    return config["cost"][trainer], f"cost.{trainer}"
+
+
 class Rates:
-    """Throughput of an architecture on a device: measured for that architecture, else measured for others and
-    scaled, else the configuration's assumption scaled."""
+    """Throughput of an architecture on a device: measured for that architecture, else measured for others of
+    its backend and scaled, else (Sockeye 3 on the GPU) the GPU check's scaled, else the configuration's
+    assumption scaled."""
 
     def __init__(self, config: dict[str, Any], measured: Measured | None) -> None:
-        cost = config["cost"]
-        self.reference = cost["reference"]
-        self.devices = {name: Device(name, **cost[name]) for name in ("gpu", "cpu")}
+        self.references: dict[str, dict[str, Any]] = {}
+        self.specs: dict[str, dict[str, Device]] = {}
+        self.sections: dict[str, str] = {}
+        for trainer in sc.BACKEND_KEYS:
+            if trainer != sc.DEFAULT_BACKEND and trainer not in config["cost"]:
+                continue
+            section, name = cost_section(config, trainer)
+            reference = section["reference"]
+            self.references[trainer] = {**reference, "backend": trainer} if trainer != sc.DEFAULT_BACKEND \
+                else reference
+            self.specs[trainer] = {device: Device(device, **section[device]) for device in ("gpu", "cpu")}
+            self.sections[trainer] = name
+        self.gpu_results = gpu_results_path(config)
+        self.gpu_check = gpu_check(self.gpu_results) if "sockeye3" in self.specs else None
+        if self.gpu_check:  # the GPU check's model, scaled to the reference, replaces the assumed GPU rates
+            spec, check = self.specs["sockeye3"]["gpu"], self.gpu_check
+            factor = scale(check.arch, self.references["sockeye3"], spec.fixed_share)
+            kinds = [kind for kind, value in (("training", check.train_tokens_per_second),
+                                              ("decoding", check.decode_sentences_per_second)) if value]
+            self.specs["sockeye3"]["gpu"] = Device(
+                "gpu", check.train_tokens_per_second * factor if check.train_tokens_per_second
+                else spec.train_tokens_per_second,
+                check.decode_sentences_per_second * factor if check.decode_sentences_per_second
+                else spec.decode_sentences_per_second, spec.fixed_share, spec.startup_seconds,
+                f"{' and '.join(kinds)} measured: {check.label}, model {check.model} (`{arch_key(check.arch)}`)"
+                + ("" if arch_key(check.arch) == arch_key(self.references["sockeye3"]) else ", scaled to the reference")
+                + f"; {'fixed_share' if len(kinds) == 2 else 'the rest'} and start-up still assumed ({spec.note})")
         self.measured = measured or Measured()
 
+    @property
+    def reference(self) -> dict[str, Any]:
+        """The Sockeye 1.18 reference architecture (config cost.reference)."""
+        return self.references[sc.DEFAULT_BACKEND]
+
+    @property
+    def devices(self) -> dict[str, Device]:
+        """The Sockeye 1.18 throughputs by device (config cost.gpu, cost.cpu)."""
+        return self.specs[sc.DEFAULT_BACKEND]
+
+    def device(self, arch: dict[str, Any], device: str) -> Device:
+        """The throughputs of an architecture's backend on a device."""
+        trainer = backend(arch)
+        if trainer not in self.specs:
+            raise sc.ConfigError(f"cost.{trainer}: the configuration has {trainer} models but no throughputs for them")
+        return self.specs[trainer][device]
+
     def _rate(self, kind: str, device: str, arch: dict[str, Any]) -> tuple[float, str]:
-        spec = self.devices[device]
+        trainer = backend(arch)
+        spec, reference = self.device(arch, device), self.references[trainer]
         table = self.measured.train if kind == "train" else self.measured.decode
         own = table.get((device, arch_key(arch)))
         if own:
             return statistics.median(own), f"measured ({len(own)} run{'s' if len(own) > 1 else ''})"
-        others = [(key, value) for (dev, key), values in table.items() if dev == device for value in values]
+        others = [(key, value) for (dev, key), values in table.items()
+                  if dev == device and backend(self.measured.archs[key]) == trainer for value in values]
         if others:
-            reference = statistics.median(
-                value * scale(self.measured.archs[key], self.reference, spec.fixed_share) for key, value in others)
-            return (reference / scale(arch, self.reference, spec.fixed_share),
+            rate = statistics.median(
+                value * scale(self.measured.archs[key], reference, spec.fixed_share) for key, value in others)
+            return (rate / scale(arch, reference, spec.fixed_share),
                     f"measured on other architectures ({len(others)} runs), scaled")
         assumed = spec.train_tokens_per_second if kind == "train" else spec.decode_sentences_per_second
-        return assumed / scale(arch, self.reference, spec.fixed_share), "config cost." + device + (
-            "" if arch_key(arch) == arch_key(self.reference) else ", scaled")
+        check = self.gpu_check
+        if trainer == "sockeye3" and device == "gpu" and check and (
+                check.train_tokens_per_second if kind == "train" else check.decode_sentences_per_second):
+            return assumed / scale(arch, reference, spec.fixed_share), check.label + (
+                "" if arch_key(arch) == arch_key(check.arch) else ", scaled")
+        return assumed / scale(arch, reference, spec.fixed_share), f"config {self.sections[trainer]}.{device}" + (
+            "" if arch_key(arch) == arch_key(reference) else ", scaled")
 
     def train(self, device: str, arch: dict[str, Any]) -> tuple[float, str]:
         """Target tokens per second of training."""
@@ -458,7 +787,7 @@ def cost_job(config: dict[str, Any], job: Job, device: str, rates: Rates) -> Row
         return Row(job, device, job.updates, "updates", tokens, "tokens/s", source, wall,
                    wall if device == "gpu" else 0.0, cpu, limit_seconds, wait)
     sentences_per_second, source = rates.decode(device, job.arch)
-    spec = rates.devices[device]
+    spec = rates.device(job.arch, device)
     wall = spec.startup_seconds + job.sentences / sentences_per_second if job.sentences else 0.0
     return Row(job, device, job.sentences, "sentences", sentences_per_second, "sentences/s", source, wall,
                wall if device == "gpu" else 0.0, wall * threads if device == "cpu" else 0.0, limit_seconds)
@@ -479,7 +808,8 @@ def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RUL
     if device:
         config = {**config, "compute": {**config["compute"], "device": device}}
     corpus = corpus_sizes(config, root)
-    startup = {name: float(config["cost"][name]["startup_seconds"]) for name in ("gpu", "cpu")}
+    startup = {trainer: {name: spec.startup_seconds for name, spec in specs.items()}
+               for trainer, specs in Rates(config, None).specs.items()}
     measured = measure(config, startup, root) if config["cost"].get("measured", True) else None
     rates = Rates(config, measured)
     rows = [cost_job(config, job, job_device(config, job.rule, gpu_rules), rates) for job in jobs(config, corpus)]
@@ -533,6 +863,46 @@ def group_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def gpu_status(rates: Rates) -> str:
+    """Which of the Transformers' GPU rates are measured (by the GPU check: where, when, on what) and which are
+    still assumed."""
+    check = rates.gpu_check
+    if check is None:
+        where = f"names no file ({rates.gpu_results})" if rates.gpu_results else "is not set"
+        return f"GPU: **assumed** (no GPU check results: cost.sockeye3.gpu_measured {where}). CPU: as its note says."
+    measured = [kind for kind, value in (("training", check.train_tokens_per_second),
+                                         ("decoding", check.decode_sentences_per_second)) if value]
+    assumed = [kind for kind in ("training", "decoding") if kind not in measured] + ["f", "the start-up"]
+    shared = (f"; {check.concurrent:.1f} trainings shared the GPU on average"
+              if check.concurrent and check.concurrent > 1.05 else "")
+    return (f"GPU: {' and '.join(measured)} rates **measured** by the GPU check ({check.path}: {check.about};"
+            f" model {check.model}{shared}), scaled to the reference; {', '.join(assumed[:-1])} and {assumed[-1]}"
+            " are still assumed. CPU: as its note says.")
+
+
+def throughput_lines(rates: Rates, trainer: str, heading: bool) -> list[str]:
+    """The throughput table of one backend; with `heading`, under a heading of its own, saying which of its
+    rates are measured and which assumed."""
+    reference, lines = rates.references[trainer], []
+    if heading:
+        lines += [f"### {'Sockeye 1.18 RNNs' if trainer == sc.DEFAULT_BACKEND else 'Sockeye 3 Transformers'}"
+                  f" (config {rates.sections[trainer]})", ""]
+    what = ("every weight matrix a token goes through; embeddings left out" if trainer == sc.DEFAULT_BACKEND
+            else "every weight matrix a token goes through: attention projections, feed-forward layers, output"
+            " layer; embeddings left out")
+    lines += [f"Of the reference architecture `{arch_key(reference)}` ({weights_per_token(reference):,} weights per"
+              " token). Another architecture's time per token is the reference's x (f + (1 − f) x W / W_ref), W its"
+              f" weights per token ({what}).", "",
+              "| device | training (target tokens/s) | decoding (sentences/s) | f (fixed share) | start-up (s) |"
+              " source |", "|---|---|---|---|---|---|"]
+    for name, spec in rates.specs[trainer].items():
+        lines.append(f"| {name} | {spec.train_tokens_per_second:,.0f} | {spec.decode_sentences_per_second:,.2f} | "
+                     f"{spec.fixed_share:g} | {spec.startup_seconds:g} | {spec.note} |")
+    if heading and trainer == "sockeye3":
+        lines += ["", gpu_status(rates)]
+    return lines
+
+
 def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rates, cpu_only: list[Row]) -> str:
     """results/cost.md: totals per group, the throughputs and every assumption."""
     gpu_total, cpu_total = sum(r.gpu for r in rows), sum(r.cpu for r in rows)
@@ -554,28 +924,24 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
                   f" CPU decoding of {waiting[0].job.checkpoint_sentences:,} dev sentences at {compute['threads']}"
                   " threads. More compute.threads, a smaller decode-and-evaluate or decode-and-evaluate-use-cpu"
                   " false would avoid it."]
-    reference = rates.reference
-    lines += ["", "## Throughputs", "",
-              f"Of the reference architecture `{arch_key(reference)}` ({weights_per_token(reference):,} weights per"
-              " token). Another architecture's time per token is the reference's x (f + (1 − f) x W / W_ref), W its"
-              " weights per token (every weight matrix a token goes through; embeddings left out).", "",
-              "| device | training (target tokens/s) | decoding (sentences/s) | f (fixed share) | start-up (s) |"
-              " source |", "|---|---|---|---|---|---|"]
-    for name, spec in rates.devices.items():
-        lines.append(f"| {name} | {spec.train_tokens_per_second:,.0f} | {spec.decode_sentences_per_second:,.2f} | "
-                     f"{spec.fixed_share:g} | {spec.startup_seconds:g} | {spec.note} |")
+    transformers = any(backend(r.job.arch) == "sockeye3" for r in rows)
+    lines += ["", "## Throughputs", ""]
+    for i, trainer in enumerate([sc.DEFAULT_BACKEND, *(["sockeye3"] if transformers else [])]):
+        lines += [""] * (i > 0) + throughput_lines(rates, trainer, heading=transformers)
     trained = sum(len(v) for v in rates.measured.train.values())
     decoded = sum(len(v) for v in rates.measured.decode.values())
     lines += ["", f"Measured under outdir: {trained} training logs and {decoded} decoding benchmarks" + (
         "; they replace these rates where they apply (the CSV's `source`)." if trained + decoded
-        else "; none yet, so every rate above is the configuration's."), "", "## Assumptions", ""]
+        else "; none yet, so every rate above is the configuration's." if not transformers
+        else "; none yet, so every rate above is the one given here."), "", "## Assumptions", ""]
     lines += [
         f"- Sentences: train {corpus.train_sentences:,} ({corpus.sources['train']}), dev {corpus.dev_sentences:,}"
         f" ({corpus.sources['dev']}), test {corpus.test_sentences:,} ({corpus.sources['test']}).",
         *(f"- Teacher {d}: {corpus.teacher_tokens[d]:,} BPE target tokens an epoch ({corpus.sources['tokens ' + d]});"
           f" {config['teacher']['max_epochs']} epochs of {teacher['batch-size']}-token batches."
           for d in corpus.teacher_tokens),
-        "- Students: checkpoints x checkpoint-frequency updates (--max-updates) of batch-size target tokens.",
+        "- Students: checkpoints x checkpoint-frequency updates (--max-updates) of batch-size target tokens"
+        + (" (Sockeye 3: checkpoint-interval updates of sockeye3_train's batch-size)." if transformers else "."),
         "- Throughput depends neither on the batch size nor on the sentence length; decodings at decoding.beam_size"
         " and batch_size, checkpoint decoding (Sockeye's batch 16) at the same rate.",
         "- Checkpoint decoding (decode-and-evaluate) runs in a process of its own beside the training: a GPU job"

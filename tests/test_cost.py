@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
+import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,8 @@ def enumerated(config: dict[str, Any], root: Path) -> dict[str, int]:
     return cost.rule_counts(cost.jobs(config, cost.corpus_sizes(config, root)))
 
 
-@pytest.mark.parametrize("configfiles", [(), (TINY,)], ids=["paper", "tiny"])
+@pytest.mark.parametrize("configfiles", [(), (TINY,), (TINY, REPO / "config/test-tiny-transformer.yaml")],
+                         ids=["paper", "tiny", "tiny-transformer"])
 def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: Path) -> None:
     planned = planned_jobs(run_workflow(tmp_path, "-n", *TARGETS, configfiles=configfiles))
     config = load_config(*configfiles)
@@ -217,3 +220,234 @@ def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     student = next(r for r in read_csv(results / "cost.csv") if r["job"] == "student/SMALL/kd/dropout/ckpt2/trial1")
     # on the GPU (--device-ids 0): 2.0 updates/s of 1000 tokens
     assert student["source"] == "measured (1 run)" and float(student["rate"]) == 2000.0
+
+
+# ---- Sockeye 3 Transformers (backend sockeye3) ----------------------------------------------------------------
+TINY_TRANSFORMER = REPO / "config/test-tiny-transformer.yaml"
+# Trimmed copies (version, command, size and checkpoint lines; vocabularies, one decoding job each) of a real run
+# of config/test-tiny-transformer.yaml on 2 CPU cores, 2026-12-02
+FIXTURES = REPO / "tests/fixtures/tiny-transformer"
+TEACHER_LOG = FIXTURES / "models/teacher/de-en/log"
+STUDENT_LOG = FIXTURES / "models/student/T-SMALL/kd/dropout/ckpt3/trial1/log"
+
+
+def tiny_transformer() -> dict[str, Any]:
+    return load_config(TINY, TINY_TRANSFORMER)
+
+
+def logged_parameters(log: Path) -> int:
+    """Sockeye 3's `# of parameters: N | trainable: ...` (N: every parameter, the fixed ones too)."""
+    line = next(line for line in log.read_text().splitlines() if "# of parameters:" in line)
+    return int(line.split("# of parameters:")[1].split("|")[0])
+
+
+def logged_vocabularies(log: Path) -> list[int]:
+    """[source, target] vocabulary sizes from Sockeye 3's `Vocabulary: types: a/b/c/N (...+special)` lines (one
+    line: a shared vocabulary)."""
+    sizes = [int(line.split("Vocabulary: types: ")[1].split()[0].split("/")[-1])
+             for line in log.read_text().splitlines() if "Vocabulary: types: " in line]
+    return sizes * 2 if len(sizes) == 1 else sizes
+
+
+def logged_rates(log: Path) -> list[float]:
+    return [float(line.rsplit("Updates/sec=", 1)[1]) for line in log.read_text().splitlines()
+            if "Updates/sec=" in line]
+
+
+@pytest.mark.parametrize(("name", "log", "total"), [("T-LARGE", TEACHER_LOG, 35_056), ("T-SMALL", STUDENT_LOG, 27_136)])
+def test_transformer_size_matches_sockeye3(name: str, log: Path, total: int) -> None:
+    config = tiny_transformer()
+    assert logged_parameters(log) == total
+    flags = sc.model_flags(config, name, True)  # architecture + sockeye3_train (max-seq-len: positions)
+    assert cost.parameters(flags) == total
+    # the vocabularies: BPE size + 4 specials, padded to a multiple of 8, one shared by both sides (tied weights)
+    words = sc.architecture(config, name)["num-words"]
+    for side in ("src", "trg"):
+        vocab = json.loads((log.parent / f"vocab.{side}.0.json").read_text())
+        assert len(vocab) == cost.padded_vocabulary(words, 8) == -(-(words + 4) // 8) * 8
+    assert cost.weights_per_token(flags) < total
+
+
+# Sockeye 3.1.34's logs (trimmed: version, command, sizes) of other shapes, each trained on CPU on 2026-12-02:
+# config.yaml's TRANSFORMER-LARGE and TRANSFORMER-SMALL (bench/cost_sockeye3.py), and two tiny models (one update
+# on 40 lines of the tiny run's BPE text): A with GLU, 2:1 layers, 24:40 feed-forward units, learned positions,
+# no weight tying (two vocabularies), pad-vocab-to-multiple-of 16, a post-process layer norm in the decoder; B with
+# the SSRU decoder, 1:2 layers, src_trg tying (a separate output layer), LHUC everywhere.
+SHAPES = REPO / "tests/fixtures/sockeye3-shapes"
+
+
+@pytest.mark.parametrize("shape", ["TRANSFORMER-LARGE", "TRANSFORMER-SMALL", "A", "B"])
+def test_other_transformer_shapes_match_sockeye3(shape: str) -> None:
+    log = SHAPES / shape / "log"
+    command = cost.sockeye_command(log)
+    assert cost.log_backend(log) == "sockeye3" and command
+    arch = cost.command_arch(command, "sockeye3")
+    vocabs = logged_vocabularies(log)
+    assert cost.parameters(arch, *vocabs) == logged_parameters(log)
+    if shape.startswith("TRANSFORMER"):  # config.yaml's: the workflow's flags, the vocabularies from the BPE size
+        config = load_config()
+        assert cost.parameters(sc.model_flags(config, shape, True)) == logged_parameters(log)
+        assert vocabs == [cost.padded_vocabulary(config["architectures"][shape]["num-words"], 8)] * 2
+
+
+def test_transformer_scaling_and_names() -> None:
+    config = tiny_transformer()
+    large, small = (sc.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
+    # they differ only in the output layer: 304 against 64 padded types of 32 units
+    assert cost.weights_per_token(large) - cost.weights_per_token(small) == (304 - 64) * 32
+    assert cost.arch_key(large) == "s3-bpe300-l1-m32-a2-ff64"
+    # the same shape from a Sockeye 3 command line (strings, "E:D" pairs) has the same key
+    command = TEACHER_LOG.read_text().split("Command: ", 1)[1].splitlines()[0].split()
+    assert cost.arch_key(cost.command_arch(command, "sockeye3")) == cost.arch_key(large)
+    assert cost.arch_key({**large, "transformer-feed-forward-use-glu": True, "num-layers": "2:1"}) == \
+        "s3-bpe300-l2:1-m32-a2-ff64-feed-forward-use-glu=true"
+    # the paper's RNN names are unchanged
+    assert cost.arch_key(load_config()["architectures"]["SMALL"]) == "bpe500-e256-l1-lstm-h256"
+
+
+def rows_by_job(rows: list[cost.Row]) -> dict[tuple[str, str], cost.Row]:
+    return {(row.job.rule, row.job.name): row for row in rows}
+
+
+def test_transformers_have_their_own_rates_and_the_rnns_keep_theirs(tmp_path: Path) -> None:
+    config = tiny_transformer()
+    config["cost"]["sockeye3"]["gpu_measured"] = ""
+    rows = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path)[0])
+    s3 = config["cost"]["sockeye3"]
+    reference = {**s3["reference"], "backend": "sockeye3"}
+    student = rows[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
+    arch = sc.architecture(config, "T-SMALL")
+    expected = s3["gpu"]["train_tokens_per_second"] / cost.scale(arch, reference, s3["gpu"]["fixed_share"])
+    assert (student.rate, student.source) == (pytest.approx(expected), "config cost.sockeye3.gpu, scaled")
+    assert student.work == 3 * 20 and student.job.batch == 256  # sockeye3_train's checkpoint-interval, batch-size
+    teacher = rows[("translate_test", "teacher/de-en")]  # the T-LARGE teacher decodes at Sockeye 3's GPU rate
+    rate = s3["gpu"]["decode_sentences_per_second"] / cost.scale(sc.architecture(config, "T-LARGE"), reference,
+                                                                 s3["gpu"]["fixed_share"])
+    assert teacher.work == config["cost"]["corpus"]["test_sentences"]
+    assert teacher.rate == pytest.approx(rate)
+    assert teacher.wall == pytest.approx(s3["gpu"]["startup_seconds"] + teacher.work / rate)
+    # on CPUs: cost.sockeye3.cpu
+    cpu = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
+    student = cpu[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
+    assert student.rate == pytest.approx(
+        s3["cpu"]["train_tokens_per_second"] / cost.scale(arch, reference, s3["cpu"]["fixed_share"]))
+    # the LSTM students of the same run are costed exactly as in config/test-tiny.yaml, which has no Transformer
+    lstm = {(row.job.rule, cost.arch_key(row.job.arch)): row for row in cost.estimate(load_config(TINY), GPU_RULES,
+                                                                                       root=tmp_path)[0]}
+    students = [row for key, row in rows.items() if key[0] == "train_student" and "/T-SMALL/" not in key[1]]
+    assert {row.job.arch["rnn-num-hidden"] for row in students} == {32, 16}  # Table 3's SMALL and the grid's
+    for row in students:
+        twin = lstm[("train_student", cost.arch_key(row.job.arch))]
+        assert (row.rate, row.source, row.job.batch) == (twin.rate, twin.source, twin.job.batch)
+
+
+GPU_RESULTS = {"date": "2026-12-02", "gpu": "NVIDIA H200", "compute_capability": "9.0", "driver": "570.00",
+               "torch": "2.11.0", "cuda": "13.0", "dtype": "float32",
+               "models": [{"model": "student/T-SMALL/baseline/dropout/ckpt3/trial1", "backend": "sockeye3",
+                           "architecture": {"num-words": 60, "num-embed": "32:32", "num-layers": "1:1",
+                                            "transformer-model-size": 32, "transformer-attention-heads": 2,
+                                            "transformer-feed-forward-num-hidden": 64},
+                           "parameters": 27136, "train_tokens_per_second": 9000.0,
+                           "decode_sentences_per_second": 90.0, "flops_per_token": 1.0, "peak_share": 0.001},
+                          {"model": "teacher/de-en", "backend": "sockeye3",
+                           "architecture": {"num-words": 300, "num-embed": "32:32", "num-layers": "1:1",
+                                            "transformer-model-size": 32, "transformer-attention-heads": 2,
+                                            "transformer-feed-forward-num-hidden": 64, "max-seq-len": "60:60"},
+                           "parameters": 35056, "train_tokens_per_second": 12000.0,
+                           "decode_sentences_per_second": 120.0, "flops_per_token": 1.0, "peak_share": 0.001}],
+               "mxnet_refusal": "MXNet 1.9.1 has no kernels for compute capability 9.0"}
+
+
+def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: Path) -> None:
+    results = tmp_path / "gpu-results.json"
+    results.write_text(json.dumps(GPU_RESULTS))
+    config = tiny_transformer()
+    config["cost"]["sockeye3"]["gpu_measured"] = str(results)
+    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    by_job = rows_by_job(rows)
+    # the teacher/de-en entry is the reference: T-LARGE, the tiny teacher's own architecture -> its rates as they are
+    teacher = by_job[("train_teacher", "de-en")]
+    label = "GPU check gpu-results.json (2026-12-02, NVIDIA H200, sm 9.0, torch 2.11.0, CUDA 13.0, float32)"
+    assert (teacher.rate, teacher.source) == (pytest.approx(12000.0), label)
+    assert by_job[("translate_test", "teacher/de-en")].rate == pytest.approx(120.0)
+    # T-SMALL: scaled from T-LARGE's by weights per token, at cost.sockeye3.gpu's fixed share (relative to the
+    # reference, cost.sockeye3.reference, as every scaled rate)
+    s3 = config["cost"]["sockeye3"]
+    f, reference = s3["gpu"]["fixed_share"], {**s3["reference"], "backend": "sockeye3"}
+    large, small = (sc.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
+    student = by_job[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
+    assert (student.rate, student.source) == (pytest.approx(12000.0 * cost.scale(large, reference, f)
+                                                            / cost.scale(small, reference, f)), label + ", scaled")
+    assert rates.devices == cost.Rates(tiny_transformer(), None).devices  # the RNNs' cost.gpu and cost.cpu
+    reference_rate = rates.specs["sockeye3"]["gpu"].train_tokens_per_second
+    assert reference_rate == pytest.approx(12000.0 * cost.scale(large, reference, f))
+    # the CPU rates and the RNNs' rates stay the configuration's
+    lstm = by_job[("train_student", "student/SMALL/kd/dropout/ckpt3/trial1")]
+    assert lstm.source == "config cost.gpu, scaled"
+    assert by_job[("distill", "de-en.0")].source == label
+    summary = cost.markdown(config, rows, corpus, rates, cost.estimate(config, GPU_RULES, tmp_path, "cpu")[0])
+    assert "### Sockeye 3 Transformers (config cost.sockeye3)" in summary
+    assert f"**measured** by the GPU check ({results}: 2026-12-02, NVIDIA H200" in summary
+    assert "f and the start-up are still assumed" in summary
+    assert "assumed: Sockeye 1.18 RNNs" in summary  # the RNNs' GPU row: still assumed
+    # a teacher trained on the CPU (Sockeye 3's fallback without CUDA) is no GPU measurement: the first entry on
+    # CUDA is then the reference; a rate it did not measure (None) stays assumed
+    fallback = copy.deepcopy(GPU_RESULTS)
+    fallback["models"][1]["device"] = "cpu"
+    fallback["models"][0].update(device="cuda:0", decode_sentences_per_second=None, concurrent_trainings=10.0)
+    results.write_text(json.dumps(fallback))
+    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    by_job = rows_by_job(rows)
+    student = by_job[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
+    assert (student.rate, student.source) == (pytest.approx(9000.0), label)
+    assert by_job[("translate_test", "student/T-SMALL/kd/dropout/ckpt3/trial1")].source == \
+        "config cost.sockeye3.gpu, scaled"
+    summary = cost.markdown(config, rows, corpus, rates, rows)
+    assert "GPU: training rates **measured** by the GPU check" in summary
+    assert "model student/T-SMALL/baseline/dropout/ckpt3/trial1; 10.0 trainings shared the GPU on average" in summary
+    assert "decoding, f and the start-up are still assumed" in summary
+    # without the file: the assumed rates, and cost.md says so
+    results.unlink()
+    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    assert rows_by_job(rows)[("train_teacher", "de-en")].source.startswith("config cost.sockeye3.gpu")
+    assert "GPU: **assumed** (no GPU check results" in cost.markdown(config, rows, corpus, rates, rows)
+
+
+def copy_fixtures(outdir: Path) -> None:
+    for path in FIXTURES.rglob("*"):
+        if path.is_file():
+            target = outdir / path.relative_to(FIXTURES)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+
+
+def test_measured_sockeye3_runs_replace_assumptions(tmp_path: Path) -> None:
+    config = tiny_transformer()
+    config["cost"]["sockeye3"]["cpu"]["startup_seconds"] = 1.0  # the tiny decodings take 3-4 s
+    copy_fixtures(tmp_path / "tiny-transformer")
+    measured = cost.measure(config, {"sockeye1": {"gpu": 30, "cpu": 6}, "sockeye3": {"gpu": 20, "cpu": 1.0}},
+                            tmp_path)
+    large, small = (cost.arch_key(sc.architecture(config, name)) for name in ("T-LARGE", "T-SMALL"))
+    # training: batch-size (256 words) x the median Updates/sec of the checkpoints after the first (--use-cpu)
+    assert measured.train == {("cpu", large): [256 * statistics.median(logged_rates(TEACHER_LOG)[1:])],
+                              ("cpu", small): [256 * statistics.median(logged_rates(STUDENT_LOG)[1:])]}
+    assert len(logged_rates(TEACHER_LOG)) == 29 and logged_rates(STUDENT_LOG) == [143.133, 135.098, 117.545]
+    # decoding: the test set's 100 lines over the benchmark's seconds less 1 s of start-up
+    seconds = {name: float((FIXTURES / "benchmarks/translate_test" / f"{name}.tsv").read_text().splitlines()[1]
+                           .split("\t")[0]) for name in ("teacher/de-en", "student/T-SMALL/kd/dropout/ckpt3/trial1")}
+    assert seconds == {"teacher/de-en": 3.02, "student/T-SMALL/kd/dropout/ckpt3/trial1": 4.76}
+    assert measured.decode == {("cpu", large): [pytest.approx(100 / 2.02)], ("cpu", small): [pytest.approx(100 / 3.76)]}
+    rows = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
+    for model in ("kd", "baseline"):  # one T-SMALL log measured: every T-SMALL student (same architecture) uses it
+        student = rows[("train_student", f"student/T-SMALL/{model}/dropout/ckpt3/trial1")]
+        assert (student.rate, student.source) == (256 * statistics.median([135.098, 117.545]), "measured (1 run)")
+    assert rows[("translate_test", "teacher/de-en")].source == "measured (1 run)"
+    # on the GPU nothing was measured: Sockeye 3's GPU rates; the RNNs on the CPU stay the configuration's
+    gpu = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path)[0])
+    assert gpu[("train_teacher", "de-en")].source.startswith(("config cost.sockeye3.gpu", "GPU check"))
+    assert rows[("train_student", "student/SMALL/kd/dropout/ckpt3/trial1")].source == "config cost.cpu, scaled"
+    # Sockeye 3 measurements never stand in for an RNN (nor the other way round)
+    rates = cost.Rates(config, measured)
+    assert rates.train("cpu", sc.architecture(config, "SMALL"))[1] == "config cost.cpu, scaled"
+    tokens, source = rates.train("cpu", sc.architecture(load_config(), "TRANSFORMER-SMALL"))
+    assert source.startswith("measured on other architectures (2 runs)")
