@@ -17,8 +17,9 @@ import importlib
 import importlib.metadata
 import sys
 
+from sockeye_entry import COMMANDS, dispatch
+
 EXPECTED = {"sockeye": "3.1.34", "torch": "2.", "sacrebleu": "2."}
-COMMANDS = {"train": "sockeye.train", "translate": "sockeye.translate"}
 
 
 def check() -> int:
@@ -58,14 +59,7 @@ def run(command: str, args: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Dispatch ``--check``, ``train`` or ``translate``."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--check"]:
-        return check()
-    if not argv or argv[0] not in COMMANDS:
-        print(__doc__, file=sys.stderr)
-        return 2
-    run(argv[0], argv[1:])
-    return 0
+    return dispatch(argv, check, run, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import re
 import subprocess
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,16 +154,22 @@ def run(command: str, args: list[str]) -> None:
     module.main()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``--check``, ``train`` or ``translate``."""
+def dispatch(argv: list[str] | None, check: Callable[[], int], run: Callable[[str, list[str]], None],
+             usage: str) -> int:
+    """``--check``, ``train ARGS`` or ``translate ARGS`` of an entry point (this one, scripts/sockeye3_entry.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--check"]:
         return check()
     if not argv or argv[0] not in COMMANDS:
-        print(__doc__, file=sys.stderr)
+        print(usage, file=sys.stderr)
         return 2
     run(argv[0], argv[1:])
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``--check``, ``train`` or ``translate``."""
+    return dispatch(argv, check, run, __doc__ or "")
 
 
 if __name__ == "__main__":
