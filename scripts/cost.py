@@ -513,26 +513,9 @@ def decoding_job(benchmark: Path, log: Path, root: Path) -> tuple[str, Path, int
     return "cpu" if "--use-cpu" in command else "gpu", root / model, count_lines(root / source), seconds
 
 
-def startup_of(startup: dict[str, Any], trainer: str, device: str) -> float:
-    """A decoding job's start-up from {backend: {device: seconds}}, or from {device: seconds} for every backend."""
-    value = startup[trainer] if isinstance(startup.get(trainer), dict) else startup
-    return float(value[device])
-
-
-def decoding_speed(benchmark: Path, log: Path, root: Path, startup: dict[str, float]) -> tuple[str, Path, float] | None:
-    """(device, model folder, sentences per second) of one decoding job: its input's lines over the benchmark's
-    wall seconds less the device's start-up ({device: seconds}); None where start-up would be half the time or
-    more."""
-    job = decoding_job(benchmark, log, root)
-    if job is None or job[3] < 2 * startup[job[0]]:
-        return None
-    device, model, lines, seconds = job
-    return device, model, lines / (seconds - startup[device])
-
-
-def measure(config: dict[str, Any], startup: dict[str, Any], root: Path = Path(".")) -> Measured:
+def measure(config: dict[str, Any], startup: dict[str, dict[str, float]], root: Path = Path(".")) -> Measured:
     """Throughputs of the jobs that already ran under outdir (Sockeye 1.18's and 3's). `startup`: decoding
-    start-up seconds by backend and device ({"sockeye3": {"cpu": 3.0, ...}, ...}), or by device for all."""
+    start-up seconds by backend and device ({"sockeye1": {"gpu": 30, "cpu": 6}, "sockeye3": {...}})."""
     paths = sc.paths(config["outdir"])
     measured = Measured()
     models = root / paths.models
@@ -554,7 +537,7 @@ def measure(config: dict[str, Any], startup: dict[str, Any], root: Path = Path("
         arch = model_arch(model / "log")
         if arch is None:
             continue
-        wait = startup_of(startup, backend(arch), device)
+        wait = float(startup[backend(arch)][device])
         if seconds >= 2 * wait:
             measured.archs[arch_key(arch)] = arch
             measured.decode[(device, arch_key(arch))].append(lines / (seconds - wait))
@@ -808,10 +791,11 @@ def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RUL
     if device:
         config = {**config, "compute": {**config["compute"], "device": device}}
     corpus = corpus_sizes(config, root)
-    startup = {trainer: {name: spec.startup_seconds for name, spec in specs.items()}
-               for trainer, specs in Rates(config, None).specs.items()}
-    measured = measure(config, startup, root) if config["cost"].get("measured", True) else None
-    rates = Rates(config, measured)
+    rates = Rates(config, None)
+    if config["cost"].get("measured", True):  # the decoding start-ups are the configured (or GPU check's) ones
+        startup = {trainer: {name: spec.startup_seconds for name, spec in specs.items()}
+                   for trainer, specs in rates.specs.items()}
+        rates.measured = measure(config, startup, root)
     rows = [cost_job(config, job, job_device(config, job.rule, gpu_rules), rates) for job in jobs(config, corpus)]
     return rows, corpus, rates
 

@@ -178,7 +178,7 @@ def test_measured_runs_replace_assumptions(tmp_path: Path) -> None:
     assert (decode.rate, decode.source) == (5.0, "measured (1 run)")
     # another architecture (twice the hidden size) is scaled from the measured one
     other = {**ARCH, "rnn-num-hidden": 64}
-    rates = cost.Rates(config, cost.measure(config, {"gpu": 5, "cpu": 1}, tmp_path))
+    rates = cost.Rates(config, cost.measure(config, {"sockeye1": {"gpu": 5, "cpu": 1}}, tmp_path))
     tokens, source = rates.train("cpu", other)
     assert source.startswith("measured on other architectures")
     assert tokens == pytest.approx(2000 / cost.scale(other, ARCH, 0.5))
