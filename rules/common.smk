@@ -56,7 +56,6 @@ def _sockeye_python(value):
 # One interpreter per trainer backend (sc.BACKEND_KEYS): sockeye_python (Sockeye 1.18, MXNet) and
 # sockeye3_python (Sockeye 3, PyTorch), passed as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
 TRAINER_PY = {backend: _sockeye_python(config[keys["python"]]) for backend, keys in sc.BACKEND_KEYS.items()}
-SOCKEYE_PY = TRAINER_PY["sockeye1"]
 os.environ.update(
     PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
@@ -76,8 +75,6 @@ def sockeye_script(name, args):
 
 BACKENDS_USED = sc.backends_used(config)
 TEACHER_BACKEND = sc.backend_of(config, config["teacher"]["architecture"])
-# the rules whose jobs run Sockeye 1.18 (MXNet) when a model of that backend needs them
-TRAINER_RULES = ("train_teacher", "train_student", "translate_test", "distill")
 
 
 def model_backend(wildcards):
@@ -92,7 +89,7 @@ def mxnet_gpus_requested():
         return False
     if DEVICE == "gpu":
         return True
-    return any(_rule_gpus(name) > 0 for name in TRAINER_RULES)
+    return any(_rule_gpus(name) > 0 for name in sc.TRAINER_RULES)
 
 
 def _rule_gpus(name):

@@ -50,7 +50,7 @@ from typing import Any
 import slkd_config as sc
 import yaml
 
-SOCKEYE_RULES = ("train_teacher", "train_student", "distill", "translate_test")
+SOCKEYE_RULES = sc.TRAINER_RULES
 RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkeeping of seconds
 DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
 REPO = Path(__file__).resolve().parent.parent

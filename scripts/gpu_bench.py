@@ -228,7 +228,7 @@ def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path,
                  runs: dict[str, tuple[datetime.datetime, datetime.datetime]]) -> dict[str, Any]:
     """One entry of the JSON's `models`."""
     info = sc.parse_model(model)
-    name = config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
+    name = sc.model_architecture(config, model)
     arch = {k: v for k, v in sc.architecture(config, name).items() if k != "backend"}
     log = parse_training_log((folder / "log").read_text(encoding="utf-8", errors="replace"))
     args = yaml.safe_load((folder / "args.yaml").read_text(encoding="utf-8")) if (folder / "args.yaml").exists() else {}

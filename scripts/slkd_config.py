@@ -23,6 +23,8 @@ SPLITS = ("train", "dev", "test")
 # backend has its interpreter, the flags of every training and the flags that replace them without dropout,
 # under these configuration keys.
 DEFAULT_BACKEND = "sockeye1"
+# The rules whose jobs run a trainer (training or decoding): the GPU rules of profiles/slurm
+TRAINER_RULES = ("train_teacher", "train_student", "distill", "translate_test")
 BACKEND_KEYS = {
     "sockeye1": {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"},
     "sockeye3": {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"},
@@ -120,11 +122,15 @@ def backend_of(config: dict[str, Any], name: str) -> str:
     return architecture(config, name).get("backend", DEFAULT_BACKEND)
 
 
+def model_architecture(config: dict[str, Any], model: str) -> str:
+    """The architecture name of a `{model}`: teacher.architecture for a teacher, else the student's own."""
+    info = parse_model(model)
+    return config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
+
+
 def model_backend(config: dict[str, Any], model: str) -> str:
     """The trainer backend of a `{model}`: the teacher architecture's, or the student's."""
-    info = parse_model(model)
-    name = config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
-    return backend_of(config, name)
+    return backend_of(config, model_architecture(config, model))
 
 
 def backends_used(config: dict[str, Any]) -> list[str]:

@@ -37,5 +37,4 @@ def translate_args() -> list[str]:
 
 def gpu_refusal() -> str | None:
     """MXNet 1.9.1 has no kernels for compute capability above 8.6 (gpu_check)."""
-    gpus = gpu_check.visible_gpus()
-    return gpu_check.mxnet_refusal(gpus) if gpus else None
+    return gpu_check.mxnet_refusal(gpu_check.visible_gpus() or [])
