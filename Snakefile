@@ -51,6 +51,7 @@ include: "rules/cost.smk"
 # bookkeeping on files that already exist, and the download (compute nodes often have no network).
 localrules:
     download_ted,
+    check_corpus,
     score_teacher,
     split_for_distillation,
     gather_distilled,

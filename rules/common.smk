@@ -61,6 +61,9 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
     SLKD_SOCKEYE_PYTHON=TRAINER_PY["sockeye1"],
     SLKD_SOCKEYE3_PYTHON=TRAINER_PY["sockeye3"],
+    # the not_learning guard of every training (scripts/train_model.py): a stopping rule, not part of the
+    # command, so that changing it reruns nothing that finished
+    SLKD_NOT_LEARNING=f"{config['not_learning']['checkpoints']}:{config['not_learning']['share']}",
 )
 # compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
 # resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
@@ -123,12 +126,17 @@ onstart:
                 f"{key}: {config[key]} ({python}) is not an executable interpreter; build it with `make setup`"
                 f"{' (CPU) or `make setup-gpu` (GPU)' if backend == 'sockeye1' else ''}, or set {key} (config)"
             )
-    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "local" and mxnet_gpus_requested():
+    local = workflow.executor_plugin is not None and workflow.executor_plugin.name == "local"
+    if local and mxnet_gpus_requested():
         import gpu_check
 
         refusal = gpu_check.mxnet_refusal(gpu_check.visible_gpus() or [])
         if refusal:
             raise WorkflowError(f"compute.device/gpu resource: {refusal}")
+    if local:  # local jobs watch this process and stop their Sockeye when it dies (scripts/supervise.py)
+        import supervise
+
+        os.environ[supervise.WATCH_ENV] = supervise.watch_value()
 
 
 DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
@@ -202,6 +210,7 @@ def teacher_data(wildcards):
         "target": bpe("train", target),
         "validation_source": bpe("dev", source),
         "validation_target": bpe("dev", target),
+        "checked": P.corpus_checked,
     }
 
 
@@ -224,6 +233,7 @@ def student_data(wildcards):
         "target": bpe(wildcards.dataset, "train", TRG),
         "validation_source": bpe("base", "dev", SRC),
         "validation_target": bpe("base", "dev", TRG),
+        "checked": P.corpus_checked,
     }
 
 
@@ -232,13 +242,21 @@ def model_dir(wildcards):
     return f"{P.models}/{wildcards.model}"
 
 
-def test_source(wildcards):
-    """The BPE test source that a `{model}` translates: its size, its input language."""
-    info = sc.parse_model(wildcards.model)
+def bpe_source(model, split):
+    """The BPE source of `split` that a `{model}` translates: its size, its input language."""
+    info = sc.parse_model(model)
     if info["kind"] == "teacher":
-        return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split="test", lang=langs_of(info["direction"])[0])
+        return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=langs_of(info["direction"])[0])
     size = sc.architecture(config, info["architecture"])["num-words"]
-    return fill(P.bpe_text, size=size, corpus="base", split="test", lang=SRC)
+    return fill(P.bpe_text, size=size, corpus="base", split=split, lang=SRC)
+
+
+def test_source(wildcards):
+    return bpe_source(wildcards.model, "test")
+
+
+def dev_source(wildcards):
+    return bpe_source(wildcards.model, "dev")
 
 
 def part_files(part, lang):

@@ -101,3 +101,17 @@ rule prepare_corpus:
             " --src-lang {params.src} --trg-lang {params.trg} --report {output.report}"
             " --max-len {params.max_len} --max-line-len {params.max_line_len} {params.options} 2> {log}",
         )
+
+
+rule check_corpus:
+    """The gate of every training: all splits checked (a failed split stops the trainings, keep-going or not)."""
+    input:
+        expand(P.prepare_report, split=SPLITS),
+    output:
+        P.corpus_checked,
+    log:
+        log_path("check_corpus"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script("corpus_gate.py", "--output {output} {input} 2> {log}")

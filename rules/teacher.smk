@@ -1,5 +1,6 @@
-# Stage 4 — teachers: LARGE models on the base bitext, de→en (kd, best-2) and en→de (bt). Each is scored on
-# the test set before it distils: below teacher.min_bleu the run stops (a weak teacher fails silently).
+# Stage 4 — teachers: LARGE models on the base bitext, de→en (kd, best-2) and en→de (bt). Each is scored before
+# it distils: below teacher.min_bleu on the dev set the run stops (a weak teacher fails silently); its test
+# BLEU is reported, never used to decide.
 
 
 rule train_teacher:
@@ -61,12 +62,38 @@ rule translate_test:
         )
 
 
+use rule translate_test as translate_dev with:
+    input:
+        done=P.model_done,
+        source=dev_source,
+    output:
+        P.dev_hyp,
+    wildcard_constraints:
+        model="teacher/[^/]+",
+    params:
+        model_dir=model_dir,
+        beam=DECODING["beam_size"],
+        batch=DECODING["batch_size"],
+        backend=model_backend,
+        device=DEVICE,
+    resources:
+        gpu=0,  # profiles/slurm: 1
+        runtime=RUNTIME.get("translate_dev", 60),
+        mem_mb=8000,
+    log:
+        f"{P.logs}/translate_dev/{{model}}.log",
+    benchmark:
+        f"{P.benchmarks}/translate_dev/{{model}}.tsv"
+
+
 rule score_teacher:
-    """Tokenized test BLEU of a teacher; stops the run when it is below teacher.min_bleu."""
+    """A teacher's tokenized BLEU: on dev, its floor (below teacher.min_bleu the run stops); on test, reported."""
     input:
         done=P.teacher_done,
         hyp=fill(P.test_hyp, model="teacher/{direction}"),
         ref=lambda wildcards: fill(P.text, corpus="base", split="test", lang=langs_of(wildcards.direction)[1]),
+        dev_hyp=fill(P.dev_hyp, model="teacher/{direction}"),
+        dev_ref=lambda wildcards: fill(P.text, corpus="base", split="dev", lang=langs_of(wildcards.direction)[1]),
     output:
         P.teacher_score,
     params:
@@ -81,6 +108,7 @@ rule score_teacher:
         script(
             "evaluate.py",
             "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output}"
-            " --tokenize {params.tokenize} --min-bleu {params.min_bleu} --name teacher/{wildcards.direction}"
+            " --tokenize {params.tokenize} --min-bleu {params.min_bleu} --floor-hyp {input.dev_hyp}"
+            " --floor-ref {input.dev_ref} --name teacher/{wildcards.direction}"
             " 2> {log}",
         )

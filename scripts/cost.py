@@ -400,6 +400,8 @@ def jobs(config: dict[str, Any], corpus: Corpus) -> list[Job]:
     for direction in teachers:
         result.append(Job("translate_test", f"teacher/{direction}", "test decoding", teacher_arch,
                           sentences=corpus.test_sentences))
+        result.append(Job("translate_dev", f"teacher/{direction}", "test decoding", teacher_arch,
+                          sentences=corpus.dev_sentences))
     for student in students:
         result.append(Job("translate_test", sc.student_model(student), "test decoding",
                           sc.architecture(config, student.architecture), sentences=corpus.test_sentences))

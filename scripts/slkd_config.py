@@ -24,7 +24,7 @@ SPLITS = ("train", "dev", "test")
 # under these configuration keys.
 DEFAULT_BACKEND = "sockeye1"
 # The rules whose jobs run a trainer (training or decoding): the GPU rules of profiles/slurm
-TRAINER_RULES = ("train_teacher", "train_student", "distill", "translate_test")
+TRAINER_RULES = ("train_teacher", "train_student", "distill", "translate_test", "translate_dev")
 BACKEND_KEYS = {
     "sockeye1": {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"},
     "sockeye3": {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"},
@@ -412,6 +412,8 @@ def paths(outdir: str) -> SimpleNamespace:
         # word-level (tokenized) text: `base` is the real bitext, checked and cleaned; datasets are concatenations
         text=data + "/text/{corpus}/{split}.{lang}",
         prepare_report=data + "/text/base/{split}.report.json",
+        # every split's report, gathered: an input of every training (no training before all splits passed)
+        corpus_checked=data + "/text/base/checked.json",
         # BPE: codes per language and size, learned on base train; every corpus encoded per size
         bpe_codes=data + "/bpe/codes.{lang}.{size}",
         bpe_text=data + "/bpe/{size}/{corpus}/{split}.{lang}",
@@ -430,6 +432,7 @@ def paths(outdir: str) -> SimpleNamespace:
         # any model's test translations and scores ({model}: teacher/de-en, student/SMALL/kd/dropout/...)
         model_done=models + "/{model}.done.json",
         test_hyp=data + "/translations/{model}/test.bpe",
+        dev_hyp=data + "/translations/{model}/dev.bpe",  # teachers only: their floor (teacher.min_bleu)
         run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
         # paired bootstrap of a student against the `reference` dataset's student of the same coordinates
         significance=results

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import sockeye_jobs
+import supervise
 from corpus_check import count_lines
 
 
@@ -55,9 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     command = build_argv(args, job)
     print(shlex.join(command), file=sys.stderr, flush=True)
-    proc = subprocess.run(command, env=job.env())
-    if proc.returncode != 0:
-        print(f"ERROR: sockeye.translate exited with {proc.returncode} on {args.input}", file=sys.stderr)
+    try:  # never outliving the job (scripts/supervise.py)
+        status = supervise.run(command, env=job.env())
+    except supervise.Stopped as err:
+        print(f"ERROR: sockeye.translate stopped on {args.input}: {err}", file=sys.stderr)
+        return 1
+    if status != 0:
+        print(f"ERROR: sockeye.translate exited with {status} on {args.input}", file=sys.stderr)
         return 1
     produced = count_lines(args.output)
     if produced != expected:

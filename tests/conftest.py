@@ -67,7 +67,7 @@ def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
 
 TINY = REPO / "config/test-tiny.yaml"
 TINY_TRANSFORMER = (TINY, REPO / "config/test-tiny-transformer.yaml")  # Transformer teachers and a column
-GPU_RULES = {"train_teacher", "train_student", "translate_test", "distill"}  # one GPU each in profiles/slurm
+GPU_RULES = set(slkd_config.TRAINER_RULES)  # one GPU each in profiles/slurm
 
 
 @pytest.fixture(scope="session")

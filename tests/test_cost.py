@@ -201,7 +201,7 @@ def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     assert list(rows[0]) == cost.CSV_COLUMNS
     # tiny: 2 teachers, 15 table students and 6 grid students, 2 of them Table 3's (19 trainings), 2 x 2 shards
     assert Counter(r["rule"] for r in rows) == {"train_teacher": 2, "train_student": 19, "distill": 4,
-                                                 "translate_test": 21, "evaluate": 19}
+                                                 "translate_test": 21, "translate_dev": 2, "evaluate": 19}
     assert Counter(r["group"] for r in rows if r["rule"] == "train_student") == {"table students": 15,
                                                                                  "grid students": 4}
     assert {r["device"] for r in rows if r["rule"] in GPU_RULES} == {"gpu"}

@@ -168,17 +168,3 @@ def test_a_moved_clone_on_a_gpu_profile_reruns_nothing(tiny_run: Path, tmp_path:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Nothing to be done" in out, out[-4000:]
-
-
-def test_a_weak_teacher_stops_the_run_before_distilling(tiny_run: Path) -> None:
-    """Last in this module: it leaves the tiny run without its de-en teacher score."""
-    workdir = tiny_run.parent
-    score = json.loads((tiny_run / "results/teachers/de-en.json").read_text())
-    proc = run_workflow(workdir, "table3", "-R", "score_teacher", configfiles=TINY,
-                        config={"teacher": {"min_bleu": 99.0}}, check=False)
-    assert proc.returncode != 0
-    out = proc.stdout + proc.stderr
-    assert f"scores {score['bleu']} BLEU" in out and "below the floor of 99.0 (teacher.min_bleu)" in out
-    # nothing finished is lost: the teachers and students stay trained
-    assert (tiny_run / "models/teacher/de-en/params.best").exists()
-    assert len(list((tiny_run / "results/runs/student").rglob("*.json"))) == 15 + 4 + 1  # tables, grid, seqinterp

@@ -19,7 +19,7 @@ from conftest import REPO, SNAKEMAKE, load_config
 SOCKEYE3_PYTHON = REPO / ".venv-sockeye3" / "bin" / "python"
 GPU_CHECK = (REPO / "config/gpu-check.yaml",)
 GPU_ARGS = ["--resources", "gpu=10", "--set-resources", "train_teacher:gpu=1", "train_student:gpu=1",
-            "translate_test:gpu=1", "distill:gpu=1", "--scheduler", "greedy"]
+            "translate_test:gpu=1", "translate_dev:gpu=1", "distill:gpu=1", "--scheduler", "greedy"]
 
 
 def test_gpu_check_config_trains_transformers_only():
