@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The wheels that bench/gpu installs offline on the GPU node (Python 3.12, x86_64, torch preinstalled there):
-# the workflow (Snakemake 9.27.1 and its dependencies, sacrebleu, subword-nmt, jsonschema, pyyaml) and Sockeye
-# 3.1.34 without its dependencies (its torch 1.13 pin is ignored; the node's torch serves it) plus numpy and
-# portalocker, which torch does not bring. No pandas/matplotlib (table3 does not need them; scripts/tables.py
-# imports neither), no executor plugins (the local executor is built in), no pytest.
+# The wheels that bench/gpu and bench/gpu-tatoeba install offline on the GPU node (Python 3.12, x86_64, torch
+# preinstalled there): the workflow (Snakemake 9.27.1 and its dependencies, sacrebleu, subword-nmt, jsonschema,
+# pyyaml, and sacremoses, which Moses-tokenizes config/gpu-tatoeba.yaml's raw text) and Sockeye 3.1.34 without its
+# dependencies (its torch 1.13 pin is ignored; the node's torch serves it) plus numpy and portalocker, which torch
+# does not bring. No pandas/matplotlib (table3 does not need them; scripts/tables.py imports neither; Figure 1 in
+# bench/gpu-tatoeba uses the node's own), no executor plugins (the local executor is built in), no pytest.
 #
 #   bash bench/gpu-wheels.sh [DIR]        default DIR: bench/gpu-wheels (gitignored; the device run carries it)
 #
@@ -22,7 +23,7 @@ SDIST_ONLY=(connection_pool==0.0.3)
 "$PY" -m pip wheel --no-deps --quiet -w "$DIR" "${SDIST_ONLY[@]}"
 "$PY" -m pip download "${common[@]}" --find-links "$DIR" \
     snakemake==9.27.1 sacrebleu==2.6.0 subword-nmt==0.3.8 jsonschema==4.26.0 pyyaml==6.0.4 \
-    numpy==2.4.6 portalocker==2.10.1
+    numpy==2.4.6 portalocker==2.10.1 sacremoses==0.2.0
 "$PY" -m pip download "${common[@]}" --no-deps sockeye==3.1.34
 rm -f "$DIR"/pulp-*.whl "$DIR"/PuLP-*.whl  # bench/gpu installs the folder with --no-deps
 du -sh "$DIR"
