@@ -18,8 +18,8 @@ from conftest import REPO, SNAKEMAKE, load_config
 
 SOCKEYE3_PYTHON = REPO / ".venv-sockeye3" / "bin" / "python"
 GPU_CHECK = (REPO / "config/gpu-check.yaml",)
-GPU_ARGS = ["--resources", "gpu=10", "--set-resources", "train_teacher:gpu=1", "train_student:gpu=1",
-            "translate_test:gpu=1", "translate_dev:gpu=1", "distill:gpu=1", "--scheduler", "greedy"]
+GPU_ARGS = ["--resources", "gpu=10", "--set-resources", *(f"{rule}:gpu=1" for rule in sc.TRAINER_RULES),
+            "--scheduler", "greedy"]
 
 
 def test_gpu_check_config_trains_transformers_only():
@@ -47,7 +47,7 @@ def test_gpu_dry_run_puts_every_trainer_job_on_device_0():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     trainer = [line for line in out.splitlines() if re.search(r"python -m (train_model|translate) ", line)]
-    assert len(trainer) == 2 + 8 + 2 + 10 + 10  # teachers, distillation shards, their test decodes, students, theirs
+    assert len(trainer) == 2 + 8 + 2 + 2 + 10 + 10  # teachers, shards, their test and dev decodes, students, theirs
     assert all("--device auto --gpus 1 " in line for line in trainer)
     assert all("--backend sockeye3 " in line for line in trainer)
 

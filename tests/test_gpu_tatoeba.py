@@ -20,16 +20,17 @@ from conftest import REPO, SOCKEYE3_PYTHON, load_config, planned_jobs, run_workf
 
 CONFIG = REPO / "config/gpu-tatoeba.yaml"
 CORPUS = "bench/work/tatoeba-de-en"  # the gitignored copy that `bench/gpu-tatoeba --prepare` makes
-GPU_ARGS = ("--resources", "gpu=15", "--set-resources", "train_teacher:gpu=1", "train_student:gpu=1",
-            "translate_test:gpu=1", "distill:gpu=1", "--scheduler", "greedy")
+GPU_ARGS = ("--resources", "gpu=15", "--set-resources", *(f"{rule}:gpu=1" for rule in sc.TRAINER_RULES),
+            "--scheduler", "greedy")
 TARGETS = ("table1", "table2", "table3", "figures")  # what bench/gpu-tatoeba runs
 # The plan: 2 teachers, 6 shards per direction, 5 datasets x 2 columns x 3 trials, 4 datasets compared with
 # baseline per column and trial; BPE 4000 (teachers) on base train/dev/test, BPE 500 on base dev, the test
 # source and the 5 datasets' train sides
 PLAN = {
-    "prepare_corpus": 3, "learn_bpe": 4, "apply_bpe": 6 + 3 + 10, "corpus_stats": 5, "concat_dataset": 5,
+    "prepare_corpus": 3, "check_corpus": 1, "learn_bpe": 4, "apply_bpe": 6 + 3 + 10, "corpus_stats": 5, "concat_dataset": 5,
     "train_teacher": 2, "score_teacher": 2, "split_for_distillation": 2, "distill": 12, "gather_distilled": 1,
-    "gather_backtranslated": 1, "train_student": 30, "translate_test": 30 + 2, "evaluate": 30,
+    "gather_backtranslated": 1, "train_student": 30, "translate_test": 30 + 2, "translate_dev": 2,
+    "evaluate": 30,
     "paired_bootstrap": 24, "table1": 1, "table2": 1, "table3": 1, "figure1": 1, "figures": 1,
 }
 
@@ -133,7 +134,7 @@ def test_dry_run_plans_exactly_the_design_on_one_shared_gpu(config: dict[str, An
     # every trainer job is a Sockeye 3 job on the GPU slot it holds (device 0: the same GPU for all)
     out = proc.stdout + proc.stderr
     trainer = [line for line in out.splitlines() if re.search(r"python -m (train_model|translate) ", line)]
-    assert len(trainer) == 2 + 12 + 32 + 30
+    assert len(trainer) == 2 + 12 + 32 + 2 + 30  # teachers, shards, test decodes, the teachers' dev decodes, students
     assert all("--backend sockeye3 --device auto --gpus 1 " in line for line in trainer)
     students = [line for line in trainer if "train_model" in line and "/student/" in line]
     assert len(students) == 30
