@@ -11,12 +11,18 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+import corpus_check  # noqa: E402
 import slkd_config as sc  # noqa: E402
 
 
 # ---- Configuration: types and unknown keys (schema), then names that refer to each other ---------------
-validate(config, schema="../schemas/config.schema.yaml")
+# sc.check_schema names the first wrong key and its reason in one line; Snakemake's validate (which would
+# print the whole schema and configuration) then runs on a valid configuration only, or first when
+# $SLKD_CONFIG_DETAILS asks for its full report.
 try:
+    if not os.environ.get(sc.CONFIG_DETAILS_VAR):
+        sc.check_schema(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+    validate(config, schema="../schemas/config.schema.yaml")
     sc.check_config(config)
 except sc.ConfigError as err:
     raise WorkflowError(f"Invalid configuration: {err}")
@@ -65,6 +71,11 @@ os.environ.update(
     # command, so that changing it reruns nothing that finished
     SLKD_NOT_LEARNING=f"{config['not_learning']['checkpoints']}:{config['not_learning']['share']}",
 )
+# Checks that change no output reach their jobs as environment variables, not as parameters, so that setting
+# them reruns nothing: the archive's checksum (scripts/ted.py) and the character limit of a corpus line
+# (scripts/prepare_corpus.py)
+TED_SHA256 = CORPUS.get("ted", {}).get("sha256", "")
+os.environ.update(SLKD_TED_SHA256=TED_SHA256, SLKD_MAX_LINE_CHARS=str(CORPUS["max_line_chars"]))
 # compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
 # resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
 DEVICE = config["compute"].get("device", "auto")
@@ -116,9 +127,23 @@ TRAIN_MODEL = sockeye_script(
 )
 
 
+def download_planned():
+    """Whether this run downloads the TED archive (then the download checks what it fetches)."""
+    return any(job.rule.name == "download_ted" for job in workflow.dag.needrun_jobs())
+
+
 onstart:
-    # before any job runs (not for dry runs): a missing interpreter of a backend in use would fail every
-    # training later, and so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for
+    # before any job runs (not for dry runs): a TED archive downloaded earlier that does not match a
+    # corpus.ted.sha256 set since (it is kept aside; scripts/ted.py)
+    if CORPUS["source"] == "ted" and TED_SHA256 and os.path.exists(P.ted_archive) and not download_planned():
+        import ted
+
+        try:
+            ted.verify_archive(P.ted_archive, TED_SHA256)
+        except ted.FetchError as err:
+            raise WorkflowError(str(err))
+    # a missing interpreter of a backend in use would fail every training later, and so would Sockeye 1.18 on
+    # a GPU that MXNet 1.9.1 has no kernels for
     for backend in BACKENDS_USED:
         key, python = sc.BACKEND_KEYS[backend]["python"], TRAINER_PY[backend]
         if not (os.path.isfile(python) and os.access(python, os.X_OK)):
@@ -183,10 +208,16 @@ def benchmark_path(rule_name, *wildcard_names):
 
 # ---- Input functions -------------------------------------------------------------------------------------
 def raw_pair(wildcards):
-    """Both sides of one split as obtained from the configured source, before any check."""
+    """Both sides of one split as obtained from the configured source, before any check (but a local file
+    that is missing, a directory or unreadable stops the planning, naming its key and path)."""
     source = CORPUS["source"]
     if source == "local":
         local = CORPUS["local"][wildcards.split]
+        for side in ("src", "trg"):
+            try:
+                corpus_check.check_file(local[side])
+            except corpus_check.CorpusError as err:
+                raise WorkflowError(f"corpus.local.{wildcards.split}.{side}: {err}")
         return {"src": local["src"], "trg": local["trg"]}
     pattern = P.raw_synthetic if source == "synthetic" else P.raw_ted
     return {

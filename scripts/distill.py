@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from bpe import debpe_line
-from corpus_check import CorpusError, count_lines, read_lines, write_lines
+from corpus_check import CorpusError, blank, count_lines, read_lines, write_lines
 
 
 def split(infile: str | Path, shards: int, outdir: str | Path) -> list[Path]:
@@ -70,7 +70,7 @@ def oracle_ranks(nbest: list[list[str]], references: list[str]) -> list[int]:
     bleu = BLEU(tokenize="none", force=True, effective_order=True)
     ranks = []
     for hyps, ref in zip(nbest, references, strict=True):
-        scores = [(bleu.sentence_score(h, [ref]).score, -i) for i, h in enumerate(hyps) if h.strip()]
+        scores = [(bleu.sentence_score(h, [ref]).score, -i) for i, h in enumerate(hyps) if not blank(h)]
         ranks.append(-max(scores)[1] + 1 if scores else 0)
     return ranks
 
@@ -106,7 +106,7 @@ def gather(
                 empty += 1
             elif len(hyps) < pick:
                 missing += 1
-            elif not hyps[pick - 1].strip():
+            elif blank(hyps[pick - 1]):  # empty, or invisible characters only: no sentence
                 empty += 1
             else:
                 kept_src.append(sentence)

@@ -2,17 +2,26 @@
 
 Raw text is Moses-tokenized with sacremoses (`--tokenize`), optionally lowercased; text that is tokenized
 already is left alone. Training pairs longer than `--max-len` tokens on either side are dropped, as Sockeye's
-`--max-seq-len 100:100` would; dev and test are never cleaned. A JSON report counts what was dropped.
+`--max-seq-len 100:100` would; dev and test are never cleaned. A JSON report counts what was dropped and what
+was normalised: `bom_stripped` (a UTF-8 byte-order mark removed from the start of the file) and `crlf_lines`
+(lines that ended in CRLF), each a pair in the order of `input` (source, target).
+
+The character limit of a line (corpus.max_line_chars) comes from `--max-line-chars` or, in the workflow, from
+$SLKD_MAX_LINE_CHARS (rules/common.smk): a check, like the token limit, that changes no output, so it is not
+part of the rule's command or parameters and changing it reruns nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from corpus_check import CorpusError, read_parallel, write_lines
+from corpus_check import CorpusError, read_pair, write_lines
+
+MAX_LINE_CHARS_VAR = "SLKD_MAX_LINE_CHARS"
 
 
 def tokenize(lines: list[str], lang: str, lowercase: bool) -> list[str]:
@@ -38,7 +47,8 @@ def clean(src: list[str], trg: list[str], max_len: int) -> tuple[list[str], list
 
 def prepare(args: argparse.Namespace) -> dict[str, object]:
     """Read both sides strictly, tokenize or normalize, clean, write; return the report."""
-    src, trg = read_parallel(args.src_in, args.trg_in, args.max_line_len)
+    src_file, trg_file = read_pair(args.src_in, args.trg_in, args.max_line_len, args.max_line_chars)
+    src, trg = src_file.lines, trg_file.lines
     if args.tokenize:
         src, trg = tokenize(src, args.src_lang, args.lowercase), tokenize(trg, args.trg_lang, args.lowercase)
     else:
@@ -52,7 +62,8 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
     write_lines(args.trg_out, trg)
     return {"input": [str(args.src_in), str(args.trg_in)], "pairs": len(src) + dropped, "kept": len(src),
             "dropped_too_long": dropped, "max_len": args.max_len, "tokenized": args.tokenize,
-            "lowercased": args.lowercase}
+            "lowercased": args.lowercase, "bom_stripped": [src_file.bom, trg_file.bom],
+            "crlf_lines": [src_file.crlf, trg_file.crlf]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokenize", action="store_true")
     parser.add_argument("--lowercase", action="store_true")
     parser.add_argument("--max-len", type=int, default=0, help="drop longer pairs (0: keep all)")
-    parser.add_argument("--max-line-len", type=int, required=True, help="a longer line is an error")
+    parser.add_argument("--max-line-len", type=int, required=True, help="a line of more tokens is an error")
+    parser.add_argument("--max-line-chars", type=int, default=os.environ.get(MAX_LINE_CHARS_VAR),
+                        help=f"a line of more characters is an error (default: ${MAX_LINE_CHARS_VAR})")
     args = parser.parse_args(argv)
+    if args.max_line_chars is None:
+        parser.error(f"give --max-line-chars or set ${MAX_LINE_CHARS_VAR}")
     try:
         report = prepare(args)
     except CorpusError as err:

@@ -1,12 +1,15 @@
 """The experiment as the configuration defines it: checks across keys, the student matrix, the grid, paths.
 
-Snakemake validates types and unknown keys with `schemas/config.schema.yaml`; this module checks what a JSON
-schema cannot (names that refer to each other) and expands the configuration into the jobs it implies. The
+Types and unknown keys are checked against `schemas/config.schema.yaml` by `check_schema`, which names one
+key and its reason in one line (Snakemake's own `validate` follows, and prints its full report, schema and
+configuration included, when $SLKD_CONFIG_DETAILS is set); `check_config` checks what a JSON schema cannot
+(names that refer to each other). The module then expands the configuration into the jobs it implies. The
 DAG follows from the configuration alone: nothing here reads a corpus.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from dataclasses import dataclass
@@ -68,6 +71,60 @@ def parse_run_specs(specs: list[str], fields: int) -> dict[tuple[Any, ...], str]
 
 class ConfigError(ValueError):
     """A configuration that names something that does not exist; the message names the key."""
+
+
+CONFIG_DETAILS_VAR = "SLKD_CONFIG_DETAILS"  # set (to anything but empty): Snakemake's full schema report instead
+
+
+def key_path(path: Any) -> str:
+    """The dotted path of a configuration key, list items as `[i]`: `tables.table3.datasets[1]`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f"{'.' if text else ''}{part}"
+    return text
+
+
+def _unknown_keys(error: Any) -> str:
+    """`key: unknown key (...)` for an additionalProperties error, with a close known key or the known keys."""
+    schema, instance = error.schema, error.instance
+    known = list(schema.get("properties", {}))
+    patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+    extra = [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
+    if not extra:  # additionalProperties is a schema: one of the extra values is wrong
+        return f"{key_path(error.absolute_path) or '(top level)'}: {error.message}"
+    keys = ", ".join(key_path([*error.absolute_path, k]) for k in extra)
+    close = difflib.get_close_matches(str(extra[0]), known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}"
+    return f"{keys}: unknown key{'s' if len(extra) > 1 else ''} ({hint})"
+
+
+def schema_error(config: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    """One line naming a key and why the schema refuses it (None when config is valid): `corpus.max_len: 'abc'
+    is not of type 'integer'`. Of several errors, an unconditional one (not under if/then/else) is preferred
+    (a wrong `backend` rather than the flags its `else` branch requires), then jsonschema's best_match."""
+    from jsonschema import validators
+    from jsonschema.exceptions import best_match
+
+    validator = validators.validator_for(schema)(schema)
+    errors = list(validator.iter_errors(config))
+    if not errors:
+        return None
+    unconditional = [e for e in errors if not {"if", "then", "else"} & set(map(str, e.absolute_schema_path))]
+    error = best_match(unconditional or errors)
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        return _unknown_keys(error)
+    path = list(error.absolute_path)
+    if "propertyNames" in error.absolute_schema_path:  # the key's own name is refused: name the key
+        path.append(error.instance)
+    return f"{key_path(path) or '(top level)'}: {error.message}"
+
+
+def check_schema(config: dict[str, Any], schema_path: str | Path) -> None:
+    """ConfigError with schema_error's line, and how to see the full report, when config breaks the schema."""
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    line = schema_error(config, schema)
+    if line:
+        raise ConfigError(f"{line}; for the full schema report set {CONFIG_DETAILS_VAR}=1")
 
 
 @dataclass(frozen=True, order=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 import slkd_config as sc
+import yaml
 from conftest import REPO, load_config, planned_jobs, run_workflow
+
+SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 
 
 def test_paper_config_implies_the_papers_matrix() -> None:
@@ -89,7 +93,8 @@ def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> Non
         ({"teacher": {"architecture": "HUGE"}}, "teacher.architecture"),
         ({"architectures": {"T": {"backend": "sockeye3", "num-embed": "8:8"}}}, "'num-words' is a required property"),
         ({"architectures": {"LARGE": {"transformer-model-size": 8}}},
-         "Additional properties are not allowed ('transformer-model-size' was unexpected)"),
+         "architectures.LARGE.transformer-model-size: unknown key (known keys: backend, num-embed, num-layers,"
+         " num-words, rnn-cell-type, rnn-num-hidden)"),
         ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
          "'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
         ({"datasets": {"base": ["base"]}}, "datasets.base"),
@@ -99,6 +104,52 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
     proc = run_workflow(tmp_path, "-n", config=override, check=False)
     assert proc.returncode != 0
     assert expected in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "line"),
+    [
+        ({"corpus": {"max_len": "abc"}}, "corpus.max_len: 'abc' is not of type 'integer'"),
+        ({"trials": "three"}, "trials: 'three' is not of type 'integer'"),
+        ({"corpus": {"max_line_chars": 0}}, "corpus.max_line_chars: 0 is less than the minimum of 1"),
+        ({"corpus": {"source": "tedx"}}, "corpus.source: 'tedx' is not one of ['ted', 'synthetic', 'local']"),
+        ({"corpus": {"spurce": "ted"}}, "corpus.spurce: unknown key (did you mean 'source'?)"),
+        ({"corpus": {"zzz": 1, "yyy": 2}}, "corpus.zzz, corpus.yyy: unknown keys (known keys: local, lowercase,"
+         " max_len, max_line_chars, max_line_len, source, src, synthetic, ted, tokenize, trg)"),
+        ({"no_such_key": 1}, "no_such_key: unknown key (known keys: architectures, compute, corpus, cost, datasets,"
+         " decoding, evaluation, grid, no_dropout, outdir, sockeye3_no_dropout, sockeye3_python, sockeye3_train,"
+         " sockeye_python, sockeye_train, tables, teacher, trials)"),
+        # the wrong backend, not the Sockeye 1.18 flags that the schema's `else` branch then requires
+        ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
+         "architectures.T.backend: 'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
+        ({"tables": {"table3": {"datasets": ["baseline", 3]}}}, "tables.table3.datasets[1]: 3 is not of type 'string'"),
+        ({"compute": {"runtime": {"train": 5}}}, "compute.runtime.train: 'train' is not one of ['train_teacher',"
+         " 'train_student', 'distill', 'translate_test']"),
+    ],
+)
+def test_schema_error_names_the_key_and_the_reason(override: dict, line: str) -> None:
+    config = load_config()
+    assert sc.schema_error(config, SCHEMA) is None
+    assert sc.schema_error(sc.merge_config(copy.deepcopy(config), override), SCHEMA) == line
+    with pytest.raises(sc.ConfigError) as err:
+        sc.check_schema(sc.merge_config(config, override), REPO / "schemas/config.schema.yaml")
+    assert str(err.value) == f"{line}; for the full schema report set SLKD_CONFIG_DETAILS=1"
+
+
+def test_schema_error_is_one_line_and_the_full_report_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLKD_CONFIG_DETAILS", raising=False)
+    proc = run_workflow(tmp_path, "-n", config={"corpus": {"max_len": "abc"}}, check=False)
+    lines = (proc.stdout + proc.stderr).splitlines()
+    assert proc.returncode != 0
+    assert "Invalid configuration: corpus.max_len: 'abc' is not of type 'integer'; for the full schema report set"\
+        " SLKD_CONFIG_DETAILS=1" in lines
+    assert len(lines) < 30 and "Failed validating" not in proc.stdout + proc.stderr
+    monkeypatch.setenv("SLKD_CONFIG_DETAILS", "1")
+    proc = run_workflow(tmp_path, "-n", config={"corpus": {"max_len": "abc"}}, check=False)
+    assert proc.returncode != 0
+    assert "Failed validating 'type' in schema['properties']['corpus']['properties']['max_len']:" in proc.stdout
 
 
 def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import run_workflow
-from corpus_check import CorpusError, read_lines, read_parallel
+import ted
+from conftest import planned_jobs, run_workflow
+from corpus_check import CorpusError, check_file, read_lines, read_parallel, read_text
 from prepare_corpus import clean, tokenize
+from prepare_corpus import main as prepare_main
 
 GOOD_DE = ["ein kleiner hund .", "die katze schläft .", "wir gehen nach hause ."]
 GOOD_EN = ["a small dog .", "the cat sleeps .", "we go home ."]
@@ -58,6 +61,118 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_crlf_and_missing_final_newline_are_read(tmp_path: Path) -> None:
     path = write(tmp_path / "x.de", b"eins .\r\nzwei .")
     assert read_lines(path) == ["eins .", "zwei ."]
+
+
+def reading_error(path: Path, content: bytes, **limits: int) -> str:
+    write(path, content)
+    with pytest.raises(CorpusError) as err:
+        read_lines(path, **limits)
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # a zero-width or otherwise invisible line is empty to the eye, though not to str.strip()
+        ("eins .\n\u200b\n".encode(), ":2: line has only invisible characters (U+200B)"),
+        ("\u200c\u200d\n".encode(), ":1: line has only invisible characters (U+200C U+200D)"),
+        ("eins .\n \u2060 \u00ad\n".encode(), ":2: line has only invisible characters (U+2060 U+00AD)"),
+        ("eins .\n\u3164\u00a0\u3164\n".encode(), ":2: line has only invisible characters (U+3164 U+00A0)"),
+        (b"eins .\n\x07\n", ":2: line has only invisible characters (U+0007)"),
+        # a byte-order mark is allowed (and stripped) only at the very start of the file
+        ("eins .\n\ufeffzwei .\n".encode(),
+         ":2: byte-order mark (U+FEFF) at column 1; one is allowed only at the start of the file"),
+        ("eins\ufeff .\n".encode(),
+         ":1: byte-order mark (U+FEFF) at column 5; one is allowed only at the start of the file"),
+        ("\ufeff\ufeffeins .\n".encode(),
+         ":1: byte-order mark (U+FEFF) at column 1; one is allowed only at the start of the file"),
+        # the column counts characters, not bytes: äöü are two bytes each
+        ("äöü ".encode() + b"\xff .\n", ":1: not UTF-8 (byte 0xff at column 5)"),
+        (b"eins .\ndie katze schl\xe4ft .\n", ":2: not UTF-8 (byte 0xe4 at column 15)"),
+        (b"\xff\xfe" + "eins .\n".encode("utf-16-le"), ":1: UTF-16 text (byte-order mark 0xff 0xfe), not UTF-8"),
+        (b"eins .\rzwei .\r", ":1: carriage return (U+000D) inside the line, at column 7 (old Mac line ends?)"),
+        # one huge token: under the token limit, over the character limit
+        (b"eins .\n" + b"x" * 300_000 + b"\n",
+         ":2: line has 300000 characters, over the limit of 10000 (corpus.max_line_chars)"),
+        (b"eins .\n" + b"a " * 20 + b"\n", ":2: line has 20 tokens, over the limit of 10 (corpus.max_line_len)"),
+    ],
+)
+def test_invisible_bom_column_and_length_errors_name_file_and_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "x.de"
+    assert reading_error(path, content, max_tokens=10, max_chars=10_000) == f"{path}{message}"
+
+
+def test_visible_text_with_a_stray_invisible_character_passes(tmp_path: Path) -> None:
+    lines = ["ein\u200b kleiner hund .", "die\u00adkatze \u2060schläft .", "a\x07b ."]
+    assert read_lines(write(tmp_path / "x.de", lines), max_chars=100) == lines
+
+
+def test_leading_bom_is_stripped_and_crlf_counted(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.de", "\ufeffeins .\r\nzwei .\r\ndrei .\n".encode())
+    text = read_text(path)
+    assert (text.lines, text.bom, text.crlf) == (["eins .", "zwei .", "drei ."], True, 2)
+    plain = read_text(write(tmp_path / "y.de", ["eins ."]))
+    assert (plain.bom, plain.crlf) == (False, 0)
+    assert reading_error(tmp_path / "z.de", "\ufeff\n".encode()) == f"{tmp_path / 'z.de'}: file is empty"
+
+
+def test_prepare_report_counts_bom_and_crlf(tmp_path: Path) -> None:
+    src = write(tmp_path / "in.de", "\ufeffein hund .\r\ndie katze .\r\n".encode())
+    trg = write(tmp_path / "in.en", b"a dog .\nthe cat .\r\n")
+    report = tmp_path / "report.json"
+    assert prepare_main(["--src-in", str(src), "--trg-in", str(trg), "--src-out", str(tmp_path / "out.de"),
+                         "--trg-out", str(tmp_path / "out.en"), "--src-lang", "de", "--trg-lang", "en",
+                         "--report", str(report), "--max-line-len", "10", "--max-line-chars", "100"]) == 0
+    assert (tmp_path / "out.de").read_bytes() == b"ein hund .\ndie katze .\n"
+    assert (tmp_path / "out.en").read_bytes() == b"a dog .\nthe cat .\n"
+    result = json.loads(report.read_text())
+    assert (result["bom_stripped"], result["crlf_lines"]) == ([True, False], [2, 1])
+
+
+def test_prepare_takes_the_character_limit_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = write(tmp_path / "in.de", ["ein sehr langer hund ."])
+    trg = write(tmp_path / "in.en", ["a dog ."])
+    argv = ["--src-in", str(src), "--trg-in", str(trg), "--src-out", str(tmp_path / "o.de"), "--trg-out",
+            str(tmp_path / "o.en"), "--src-lang", "de", "--trg-lang", "en", "--report", str(tmp_path / "r.json"),
+            "--max-line-len", "10"]
+    monkeypatch.setenv("SLKD_MAX_LINE_CHARS", "10")
+    assert prepare_main(argv) == 1
+    assert capsys.readouterr().err == (
+        f"ERROR: {src}:1: line has 22 characters, over the limit of 10 (corpus.max_line_chars)\n"
+    )
+    monkeypatch.delenv("SLKD_MAX_LINE_CHARS")
+    with pytest.raises(SystemExit):
+        prepare_main(argv)
+    assert capsys.readouterr().err.endswith("error: give --max-line-chars or set $SLKD_MAX_LINE_CHARS\n")
+
+
+def test_a_directory_or_a_broken_link_is_not_a_file(tmp_path: Path) -> None:
+    (tmp_path / "x.de").mkdir()
+    with pytest.raises(CorpusError) as err:
+        read_lines(tmp_path / "x.de")
+    assert str(err.value) == f"{tmp_path / 'x.de'}: is a directory, not a file"
+    (tmp_path / "y.de").symlink_to(tmp_path / "gone.de")
+    with pytest.raises(CorpusError) as err:
+        read_lines(tmp_path / "y.de")
+    assert str(err.value) == f"{tmp_path / 'y.de'}: file not found (a symbolic link to {tmp_path / 'gone.de'},"\
+        " which does not exist)"
+
+
+@pytest.mark.parametrize("mode", [0o200, 0o000, 0o044])
+def test_unreadable_file_is_refused_by_its_mode_even_for_root(tmp_path: Path, mode: int) -> None:
+    # 0o044: the group and others may read, the owner (this process, root included) may not
+    path = write(tmp_path / "x.de", GOOD_DE)
+    path.chmod(mode)
+    for check in (check_file, read_lines):
+        with pytest.raises(CorpusError) as err:
+            check(path)
+        assert str(err.value) == f"{path}: not readable (mode 0o{mode:03o})"
+    path.chmod(0o400)
+    assert read_lines(path) == GOOD_DE
 
 
 def test_tokenize_and_clean() -> None:
@@ -112,12 +227,68 @@ def test_bad_input_stops_before_training_naming_file_and_line(
     assert kept.is_file() or defect.startswith("train")
 
 
-def test_missing_local_file_is_named_before_any_job(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("defect", "content", "message"),
+    [
+        ("train.en", "a small dog .\n\u200b\u200d\nwe go home .\n".encode(),
+         "corpus/train.en:2: line has only invisible characters (U+200B U+200D)"),
+        ("dev.de", "ein .\nzwei .\ndrei \ufeff.\n".encode(),
+         "corpus/dev.de:3: byte-order mark (U+FEFF) at column 6; one is allowed only at the start of the file"),
+        # corpus.max_line_chars as config.yaml sets it (10000), one token
+        ("test.en", b"a .\n" + b"y" * 12_000 + b"\nc .\n",
+         "corpus/test.en:2: line has 12000 characters, over the limit of 10000 (corpus.max_line_chars)"),
+    ],
+)
+def test_invisible_lines_inner_boms_and_long_tokens_stop_the_run(
+    tmp_path: Path, defect: str, content: bytes, message: str
+) -> None:
     config = local_config(tmp_path)
-    (tmp_path / "corpus/test.en").unlink()
-    proc = run_workflow(tmp_path, "-n", "bpe", config=config, check=False)
+    write(tmp_path / "corpus" / defect, content)
+    proc = run_workflow(tmp_path, "corpus", config=config, check=False)
     assert proc.returncode != 0
-    assert "corpus/test.en" in proc.stdout + proc.stderr
+    assert f"ERROR: {message}\n" in proc.stdout + proc.stderr
+    assert not (tmp_path / "data/text/base" / defect).exists()
+
+
+def test_bom_and_crlf_are_normalised_and_reported_and_the_character_limit_reruns_nothing(tmp_path: Path) -> None:
+    config = local_config(tmp_path)
+    write(tmp_path / "corpus/train.de", ("\ufeff" + "\n".join(GOOD_DE) + "\n").encode())
+    write(tmp_path / "corpus/train.en", ("\r\n".join(GOOD_EN) + "\r\n").encode())
+    run_workflow(tmp_path, "corpus", config=config)
+    text = tmp_path / "data/text/base"
+    assert (text / "train.de").read_bytes() == ("\n".join(GOOD_DE) + "\n").encode()
+    assert (text / "train.en").read_bytes() == ("\n".join(GOOD_EN) + "\n").encode()
+    report = json.loads((text / "train.report.json").read_text())
+    assert (report["bom_stripped"], report["crlf_lines"]) == ([True, False], [0, 3])
+    dev = json.loads((text / "dev.report.json").read_text())
+    assert (dev["bom_stripped"], dev["crlf_lines"]) == ([False, False], [0, 0])
+    # corpus.max_line_chars is a check: changing it replans nothing
+    config["corpus"]["max_line_chars"] = 50
+    proc = run_workflow(tmp_path, "-n", "corpus", config=config)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("defect", "message"),
+    [
+        ("missing", "corpus.local.test.trg: corpus/test.en: file not found"),
+        ("directory", "corpus.local.test.trg: corpus/test.en: is a directory, not a file"),
+        ("unreadable", "corpus.local.test.trg: corpus/test.en: not readable (mode 0o200)"),
+    ],
+)
+def test_missing_local_file_is_named_before_any_job(tmp_path: Path, defect: str, message: str) -> None:
+    config = local_config(tmp_path)
+    path = tmp_path / "corpus/test.en"
+    path.unlink()
+    if defect == "directory":
+        path.mkdir()
+    elif defect == "unreadable":
+        write(path, GOOD_EN).chmod(0o200)
+    proc = run_workflow(tmp_path, "-n", "bpe", config=config, check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert f"    {message}\n" in output
+    assert "Job stats:" not in output and "PermissionError" not in output
 
 
 # ---- TED multitarget: a small archive with the real member layout, reached through file:// ---------------
@@ -168,10 +339,81 @@ def test_ted_download_verify_extract(tmp_path: Path) -> None:
 
 def test_ted_checksum_mismatch(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "multitarget-ted.tgz")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
     proc = run_workflow(tmp_path / "run", "corpus", config=ted_config(archive.as_uri(), "0" * 64), check=False)
     assert proc.returncode != 0
-    assert "checksum mismatch" in proc.stdout + proc.stderr
-    assert not (tmp_path / "run/data/download/multitarget-ted.tgz").exists()
+    assert (
+        f"ERROR: {archive.as_uri()}: checksum mismatch: sha256 is {sha}, corpus.ted.sha256 expects {'0' * 64};"
+        " the file is kept as data/download/multitarget-ted.tgz.sha256-mismatch (the next run downloads the"
+        " archive again)\n"
+    ) in proc.stdout + proc.stderr
+    download = tmp_path / "run/data/download"
+    assert sorted(p.name for p in download.iterdir()) == ["multitarget-ted.tgz.sha256-mismatch"]
+    assert (download / "multitarget-ted.tgz.sha256-mismatch").read_bytes() == archive.read_bytes()
+
+
+def test_ted_sum_added_after_the_download_reruns_nothing(tmp_path: Path) -> None:
+    archive = ted_archive(tmp_path / "multitarget-ted.tgz")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    run = tmp_path / "run"
+    run_workflow(run, "corpus", config=ted_config(archive.as_uri()))
+    proc = run_workflow(run, "-n", "bpe", config=ted_config(archive.as_uri(), sha.upper()))
+    assert set(planned_jobs(proc)) == {"apply_bpe", "learn_bpe", "bpe", "total"}
+    # the run checks the archive before its first job, once: the sum is cached with the archive's size and mtime
+    run_workflow(run, "bpe", config=ted_config(archive.as_uri(), sha))
+    local = run / "data/download/multitarget-ted.tgz"
+    stat = local.stat()
+    assert json.loads(ted.cache_path(local).read_text()) == {
+        "sha256": sha, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def test_ted_wrong_sum_for_an_existing_archive_keeps_it_aside(tmp_path: Path) -> None:
+    archive = ted_archive(tmp_path / "multitarget-ted.tgz")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    run = tmp_path / "run"
+    run_workflow(run, "data/download/multitarget-ted.tgz", config=ted_config(archive.as_uri()))
+    proc = run_workflow(run, "corpus", config=ted_config(archive.as_uri(), "a" * 64), check=False)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert (
+        f"\ndata/download/multitarget-ted.tgz: checksum mismatch: sha256 is {sha},"
+        f" corpus.ted.sha256 expects {'a' * 64}; the file is kept as"
+        " data/download/multitarget-ted.tgz.sha256-mismatch (the next run downloads the archive again)\n"
+    ) in output
+    assert "rule extract_ted:" not in output and not (run / "data/raw").exists()  # stopped before any job
+    download = run / "data/download"
+    assert sorted(p.name for p in download.iterdir()) == ["multitarget-ted.tgz.sha256-mismatch"]
+    assert (download / "multitarget-ted.tgz.sha256-mismatch").read_bytes() == archive.read_bytes()
+    # the next run downloads the archive again (with the right sum, this time), and keeps the mismatched file
+    run_workflow(run, "corpus", config=ted_config(archive.as_uri(), sha))
+    assert sorted(p.name for p in download.iterdir()) == [
+        "multitarget-ted.tgz", "multitarget-ted.tgz.sha256-mismatch", "multitarget-ted.tgz.verified.json"]
+    assert (run / "data/text/base/dev.en").is_file()
+
+
+def test_verify_archive_hashes_once_and_never_deletes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = ted_archive(tmp_path / "a.tgz")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    calls: list[Path] = []
+    real = ted.sha256sum
+    monkeypatch.setattr(ted, "sha256sum", lambda path: calls.append(Path(path)) or real(path))
+    assert ted.verify_archive(archive, "") is False
+    assert ted.verify_archive(archive, sha) is True
+    assert ted.verify_archive(archive, sha.upper()) is False  # cached
+    os.utime(archive, ns=(0, 0))  # touched: hashed again
+    assert ted.verify_archive(archive, sha) is True
+    assert calls == [archive, archive]
+    for kept in ("a.tgz.sha256-mismatch", "a.tgz.sha256-mismatch.1"):
+        ted_archive(archive)
+        with pytest.raises(ted.FetchError) as err:
+            ted.verify_archive(archive, "b" * 64)
+        assert str(err.value).endswith(f"expects {'b' * 64}; the file is kept as {tmp_path / kept}"
+                                       " (the next run downloads the archive again)")
+        assert not archive.exists() and not ted.cache_path(archive).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tgz.sha256-mismatch", "a.tgz.sha256-mismatch.1"]
+    with pytest.raises(ted.FetchError) as err:
+        ted.verify_archive(archive, sha)
+    assert str(err.value) == f"{archive}: no such archive to verify"
 
 
 def test_ted_unreachable_url(tmp_path: Path) -> None:
@@ -188,3 +430,23 @@ def test_ted_other_pair_and_raw_text_is_tokenized(tmp_path: Path) -> None:
     run_workflow(tmp_path / "run", "corpus", config=config)
     first = (tmp_path / "run/data/text/base/dev.fr").read_text().splitlines()[0]
     assert first == "RAW ein kleiner hund dev ."
+
+
+def test_ted_cli_takes_the_sum_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = ted_archive(tmp_path / "src.tgz")
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    out = tmp_path / "dl/multitarget-ted.tgz"
+    monkeypatch.setenv("SLKD_TED_SHA256", "c" * 64)
+    assert ted.main(["download", "--url", archive.as_uri(), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"ERROR: {archive.as_uri()}: checksum mismatch: sha256 is {sha}, corpus.ted.sha256 expects {'c' * 64};"
+        f" the file is kept as {out}.sha256-mismatch (the next run downloads the archive again)\n"
+    )
+    monkeypatch.setenv("SLKD_TED_SHA256", sha)
+    assert ted.main(["download", "--url", archive.as_uri(), "--out", str(out)]) == 0
+    assert json.loads(ted.cache_path(out).read_text())["sha256"] == sha
+    assert ted.main(["verify", "--archive", str(out)]) == 0
+    assert ted.main(["verify", "--archive", str(out), "--sha256", "d" * 64]) == 1
+    assert f"the file is kept as {out}.sha256-mismatch.1 " in capsys.readouterr().err

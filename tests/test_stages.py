@@ -57,6 +57,15 @@ def test_gather_pairs_ranks_and_reports_empty_hypotheses(tmp_path: Path) -> None
     assert report["parts"]["best2"]["missing"] == 1
 
 
+def test_gather_counts_an_invisible_hypothesis_as_empty(tmp_path: Path) -> None:
+    # concat and prepare_corpus refuse a line of only invisible characters: gather leaves such pairs out
+    (tmp_path / "0.in").write_text("a\nb\n")
+    (tmp_path / "0.json").write_text(nbest_line(1, ["\u200b"]) + nbest_line(2, ["y\u200b"]))
+    report = gather([(tmp_path / "0.in", tmp_path / "0.json")], ["A .", "B ."], {"kd": 1}, "de", "en", tmp_path)
+    assert (tmp_path / "kd/train.en").read_text() == "y\u200b\n"
+    assert report["parts"]["kd"] == {"rank": 1, "pairs": 1, "empty": 1, "missing": 0, "hyp_types": 1}
+
+
 def test_seqinterp_keeps_the_hypothesis_closest_to_the_reference(tmp_path: Path) -> None:
     (tmp_path / "0.in").write_text("a\nb\nc\nd\n")
     (tmp_path / "0.json").write_text(
