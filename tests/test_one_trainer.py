@@ -38,7 +38,8 @@ def test_the_lock_lives_as_long_as_the_trainer_that_inherited_it(tmp_path: Path)
     """The trainer (here `sleep`) keeps the folder locked after the script that took the lock has gone."""
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import model_lock, subprocess\n"
             f"with model_lock.hold({str(tmp_path / 'model')!r}, 'x') as fd:\n"
-            "    p = subprocess.Popen(['sleep', '4'], pass_fds=[fd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+            "    quiet = subprocess.DEVNULL\n"
+            "    p = subprocess.Popen(['sleep', '4'], pass_fds=[fd], stdout=quiet, stderr=quiet)\n"
             "    print(p.pid, flush=True)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     child = int(proc.stdout)
