@@ -116,11 +116,12 @@ TRAIN_MODEL = sockeye_script(
 onstart:
     # before any job runs (not for dry runs): an interpreter of a backend in use that is missing, or does not
     # import its Sockeye, or a flag that this Sockeye's parser refuses, would fail a training later (after the
-    # corpus, the BPE, perhaps the teachers); so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for
+    # corpus, the BPE, perhaps the teachers); so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for.
+    # A clean answer is remembered in .snakemake/ until the flags or the Sockeye environment change.
     import trainer_check
     from snakemake.logging import logger
 
-    checked = trainer_check.startup_check(config, TRAINER_PY, BACKENDS_USED)
+    checked = trainer_check.startup_check(config, TRAINER_PY, BACKENDS_USED, cache=trainer_check.CACHE)
     for note in checked.notes:
         logger.warning(note)
     if checked.problems:

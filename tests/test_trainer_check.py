@@ -1,12 +1,14 @@
 """The start-up check of the trainers (scripts/trainer_check.py, scripts/sockeye_flags.py, rules/common.smk's
 onstart): every flag that the configuration passes to sockeye.train, traced to its key, is parsed by the
-configured Sockeye's own parser; an interpreter without Sockeye stops the run. Before any job, never in a dry run.
+configured Sockeye's own parser; an interpreter without Sockeye stops the run. Before any job, never in a dry run;
+a clean answer is remembered until the flags or the environment change.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -206,6 +208,52 @@ def test_a_cuda_build_without_the_gpu_driver_skips_the_flags(tmp_path: Path) -> 
         "skipped": "cannot import sockeye here (OSError: libcuda.so.1: cannot open shared object file); libcuda.so.1"
                    " comes with the GPU driver, on the GPU nodes",
     }
+
+
+def stand_in_sockeye(root: Path, argvs: list[list[str]]) -> Path:
+    """A venv-like folder whose `python` (the workflow's, with a stand-in sockeye 1.18.106 that knows exactly
+    these flags) counts its runs in root/runs; the interpreter's path."""
+    site = root / "lib/python3.11/site-packages"
+    (site / "sockeye").mkdir(parents=True)
+    (site / "sockeye/__init__.py").write_text("__version__ = '1.18.106'\n")
+    valued = sorted({a[0] for a in argvs if len(a) > 1} | set(sockeye_flags.DUMMY_DATA[::2]))
+    bare = sorted({a[0] for a in argvs if len(a) == 1})
+    (site / "sockeye/arguments.py").write_text(
+        "import argparse\nConfigArgumentParser = argparse.ArgumentParser\n\n\ndef add_train_cli_args(params):\n"
+        f"    for name in {valued!r}:\n        params.add_argument(name)\n"
+        f"    for name in {bare!r}:\n        params.add_argument(name, action='store_true')\n")
+    python = root / "bin/python"
+    python.parent.mkdir()
+    python.write_text(f'#!/bin/sh\necho run >> {root}/runs\nPYTHONPATH={site} exec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    return python
+
+
+def test_a_clean_answer_is_remembered_until_the_flags_or_sockeye_change(tmp_path: Path) -> None:
+    config = load_config(TINY)
+    python = stand_in_sockeye(tmp_path / "env", [c["argv"] for c in checks_of(config, "sockeye1")])
+    cache = tmp_path / "check.json"
+
+    def check(config: dict, cache: Path | None = cache) -> list[str]:
+        return trainer_check.startup_check(config, {"sockeye1": str(python)}, ["sockeye1"], cache=cache).problems
+
+    def runs() -> int:
+        return len((tmp_path / "env/runs").read_text().splitlines())
+
+    assert check(config) == [] and runs() == 1
+    assert check(config) == [] and runs() == 1  # remembered: no interpreter started
+    misspelled = load_config(TINY)
+    misspelled["sockeye_train"]["num-layerz"] = 2
+    for count in (2, 3):  # a problem is never remembered
+        assert check(misspelled) == ["sockeye_train.num-layerz: --num-layerz is not a flag of Sockeye 1.18.106's"
+                                     " sockeye.train (did you mean --num-layers?)"] and runs() == count
+    assert check(config) == [] and runs() == 3
+    arguments = tmp_path / "env/lib/python3.11/site-packages/sockeye/arguments.py"
+    stat = arguments.stat()
+    os.utime(arguments, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # Sockeye reinstalled
+    assert check(config) == [] and runs() == 4
+    assert check(config, cache=None) == [] and runs() == 5  # without a cache, every check asks
+    assert len(json.loads(cache.read_text())) == 2  # the two clean answers (before and after the reinstall)
 
 
 MISSPELLED = {"sockeye_train": {"num-layerz": 2}}
