@@ -142,15 +142,18 @@ onstart:
             ted.verify_archive(P.ted_archive, TED_SHA256)
         except ted.FetchError as err:
             raise WorkflowError(str(err))
-    # a missing interpreter of a backend in use would fail every training later, and so would Sockeye 1.18 on
-    # a GPU that MXNet 1.9.1 has no kernels for
-    for backend in BACKENDS_USED:
-        key, python = sc.BACKEND_KEYS[backend]["python"], TRAINER_PY[backend]
-        if not (os.path.isfile(python) and os.access(python, os.X_OK)):
-            raise WorkflowError(
-                f"{key}: {config[key]} ({python}) is not an executable interpreter; build it with `make setup`"
-                f"{' (CPU) or `make setup-gpu` (GPU)' if backend == 'sockeye1' else ''}, or set {key} (config)"
-            )
+    # an interpreter of a backend in use that is missing, or does not import its Sockeye, or a flag that this
+    # Sockeye's parser refuses, would fail a training later (after the corpus, the BPE, perhaps the teachers);
+    # so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for. A clean answer is remembered in
+    # .snakemake/ until the flags or the Sockeye environment change.
+    import trainer_check
+    from snakemake.logging import logger
+
+    checked = trainer_check.startup_check(config, TRAINER_PY, BACKENDS_USED, cache=trainer_check.CACHE)
+    for note in checked.notes:
+        logger.warning(note)
+    if checked.problems:
+        raise WorkflowError("\n".join(checked.problems))
     local = workflow.executor_plugin is not None and workflow.executor_plugin.name == "local"
     if local and mxnet_gpus_requested():
         import gpu_check

@@ -5,6 +5,7 @@ Usage::
     python scripts/sockeye3_entry.py train ARGS...      # same as python -m sockeye.train ARGS
     python scripts/sockeye3_entry.py translate ARGS...  # same as python -m sockeye.translate ARGS
     python scripts/sockeye3_entry.py --check            # print versions and devices, exit non-zero if unusable
+    python scripts/sockeye3_entry.py --check-flags < REQUEST.json  # flags against sockeye.train's parser
 
 Sockeye 3.1.34 pins torch 1.13 and is installed beside a current torch with ``--no-deps``
 (envs/requirements-sockeye3.txt); ``--check`` says which torch and CUDA it found and which GPUs torch sees,
@@ -50,6 +51,13 @@ def check() -> int:
     return 1 if problems else 0
 
 
+def check_flags() -> int:
+    """``--check-flags``: the request on stdin against Sockeye 3's parser (scripts/sockeye_flags.py)."""
+    import sockeye_flags
+
+    return sockeye_flags.serve(EXPECTED["sockeye"])
+
+
 def run(command: str, args: list[str]) -> None:
     """Run Sockeye's ``command`` (train or translate) main with command-line ``args``."""
     module = importlib.import_module(COMMANDS[command])
@@ -58,8 +66,8 @@ def run(command: str, args: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``--check``, ``train`` or ``translate``."""
-    return dispatch(argv, check, run, __doc__ or "")
+    """Dispatch ``--check``, ``--check-flags``, ``train`` or ``translate``."""
+    return dispatch(argv, check, run, __doc__ or "", check_flags)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ Usage::
     python scripts/sockeye_entry.py train ARGS...      # same as python -m sockeye.train ARGS
     python scripts/sockeye_entry.py translate ARGS...  # same as python -m sockeye.translate ARGS
     python scripts/sockeye_entry.py --check            # print versions, exit non-zero if unusable
+    python scripts/sockeye_entry.py --check-flags < REQUEST.json  # flags against sockeye.train's parser
+
+``--check-flags`` (scripts/sockeye_flags.py; the workflow's start-up check sends the request) parses the
+configuration's training flags with sockeye.train's own parser; it trains nothing.
 
 ``--check`` also runs ``ldd`` on MXNet's ``libmxnet.so`` and fails when a library it links is not found
 (the CUDA wheel, mxnet-cu117, needs CUDA 11 libraries that it does not bundle: `make setup-gpu` installs
@@ -154,12 +158,22 @@ def run(command: str, args: list[str]) -> None:
     module.main()
 
 
+def check_flags() -> int:
+    """``--check-flags``: the request on stdin against Sockeye 1.18's parser (scripts/sockeye_flags.py)."""
+    import sockeye_flags
+
+    return sockeye_flags.serve(EXPECTED["sockeye"], DRIVER_LIBRARIES)
+
+
 def dispatch(argv: list[str] | None, check: Callable[[], int], run: Callable[[str, list[str]], None],
-             usage: str) -> int:
-    """``--check``, ``train ARGS`` or ``translate ARGS`` of an entry point (this one, scripts/sockeye3_entry.py)."""
+             usage: str, check_flags: Callable[[], int]) -> int:
+    """``--check``, ``--check-flags``, ``train ARGS`` or ``translate ARGS`` of an entry point (this one,
+    scripts/sockeye3_entry.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--check"]:
         return check()
+    if argv[:1] == ["--check-flags"]:
+        return check_flags()
     if not argv or argv[0] not in COMMANDS:
         print(usage, file=sys.stderr)
         return 2
@@ -168,8 +182,8 @@ def dispatch(argv: list[str] | None, check: Callable[[], int], run: Callable[[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``--check``, ``train`` or ``translate``."""
-    return dispatch(argv, check, run, __doc__ or "")
+    """Dispatch ``--check``, ``--check-flags``, ``train`` or ``translate``."""
+    return dispatch(argv, check, run, __doc__ or "", check_flags)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,11 @@ def run_workflow(
     configfiles: tuple[str | Path, ...] = (),
     check: bool = True,
     timeout: int = 1200,
+    sockeye_python: str | Path = SOCKEYE_PYTHON,
+    sockeye3_python: str | Path = SOCKEYE3_PYTHON,
 ) -> subprocess.CompletedProcess[str]:
-    """Run snakemake on the repository's Snakefile in workdir; `config` is written to a file and merged last."""
+    """Run snakemake on the repository's Snakefile in workdir; `config` is written to a file and merged last; the
+    interpreters are given with --config (which outranks every config file)."""
     workdir.mkdir(parents=True, exist_ok=True)
     files = [str(Path(f).resolve()) for f in configfiles]
     if config is not None:
@@ -43,7 +46,7 @@ def run_workflow(
         extra.write_text(yaml.safe_dump(config, sort_keys=False))
         files.append(str(extra))
     cmd = [str(SNAKEMAKE), *args, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-           "--show-failed-logs", "--config", f"sockeye_python={SOCKEYE_PYTHON}", f"sockeye3_python={SOCKEYE3_PYTHON}"]
+           "--show-failed-logs", "--config", f"sockeye_python={sockeye_python}", f"sockeye3_python={sockeye3_python}"]
     if files:
         cmd += ["--configfile", *files]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir)

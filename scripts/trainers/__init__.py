@@ -1,8 +1,8 @@
 """The trainer backends, one module each, with the same small interface (see sockeye1.py):
 
 - NAME, PYTHON_ENV (the environment variable through which the rules pass the backend's interpreter),
-  PYTHON_KEY (its configuration key)
-- command(python, verb): the argv prefix of `train` or `translate`
+  PYTHON_KEY (its configuration key), SETUP (what builds that interpreter)
+- command(python, verb): the argv prefix of `train` or `translate` (or of the entry's `--check-flags`)
 - device_args(device): the flags that put a job on the CPU or on the GPU that SLURM assigned
 - env(threads): the environment of a trainer process
 - translate_args(): extra sockeye.translate flags

@@ -13,6 +13,7 @@ NAME = "sockeye1"
 PYTHON_ENV = "SLKD_SOCKEYE_PYTHON"
 PYTHON_KEY = "sockeye_python"
 ENTRY = Path(__file__).resolve().parent.parent / "sockeye_entry.py"
+SETUP = "`make setup` (CPU) or `make setup-gpu` (GPU)"  # what builds its interpreter
 # Sockeye 1.18 logs `Total # of parameters: %d`; a thousands separator (1,234,567) is accepted too
 PARAMETERS = re.compile(r"Total # of parameters:\s*(\d{1,3}(?:[,.'_\u00a0\u202f]\d{3})+|\d+)")
 

@@ -13,6 +13,7 @@ NAME = "sockeye3"
 PYTHON_ENV = "SLKD_SOCKEYE3_PYTHON"
 PYTHON_KEY = "sockeye3_python"
 ENTRY = Path(__file__).resolve().parent.parent / "sockeye3_entry.py"
+SETUP = "`make setup`"  # what builds its interpreter
 # Sockeye 3 logs `# of parameters: N | trainable: ... | fixed: ...`: N counts them all
 PARAMETERS = re.compile(r"(?<!Total )# of parameters:\s*(\d+)")
 
