@@ -8,8 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import cost
+import evaluate
 import pytest
-from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, run_workflow
+import slkd_config as sc
+from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, load_config, run_workflow
 from conftest import TINY as TINY_CONFIG
 
 TINY = (TINY_CONFIG,)
@@ -62,7 +65,9 @@ def test_distilled_corpora_are_aligned_and_debped(tiny_run: Path) -> None:
 
 def test_every_student_has_a_run_with_curve_and_its_command(tiny_run: Path) -> None:
     runs = sorted((tiny_run / "results/runs/student").rglob("*.json"))
-    assert len(runs) == 15
+    students = sc.students(load_config(TINY_CONFIG))
+    tables = {tiny_run.parent / sc.fill(sc.paths("tiny").run, **s.wildcards) for s in students}
+    assert len(tables) == 15 and tables <= set(runs)  # (other tests of this module may have added grid runs)
     for path in runs:
         run = json.loads(path.read_text())
         assert run["sentences"] == 100 and run["checkpoints"] == len(run["curve"]) >= 1
@@ -89,8 +94,9 @@ def test_figure1_plots_the_students_validation_curves(tiny_run: Path) -> None:
 
 
 def test_figures_2_and_3_plot_the_grids_run_files(tiny_run: Path) -> None:
-    """After `figures` (test above): the tiny grid is LARGE and SMALL (Table 3's own models, not retrained) and
-    two 16-unit models; Figure 3 compares the two 16-unit ones on baseline and base+kd."""
+    """The tiny grid is LARGE and SMALL (Table 3's own models, not retrained) and two 16-unit models; Figure 3
+    compares the two 16-unit ones on baseline and base+kd."""
+    run_workflow(tiny_run.parent, "figures", configfiles=TINY)  # done already if the test above ran
     figures, runs = tiny_run / "results/figures", tiny_run / "results/runs/student"
 
     def run(arch: str, dataset: str) -> dict:
@@ -168,3 +174,53 @@ def test_a_moved_clone_on_a_gpu_profile_reruns_nothing(tiny_run: Path, tmp_path:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Nothing to be done" in out, out[-4000:]
+
+
+def test_table_cells_equal_their_run_and_significance_files(tiny_run: Path) -> None:
+    runs = tiny_run / "results/runs/student"
+    for row in csv.DictReader(open(tiny_run / "results/table3.csv")):
+        run = json.loads((runs / f"{row['architecture']}/{row['dataset']}/{row['dropout']}/ckpt2/trial1.json")
+                         .read_text())
+        assert float(row["bleu_mean"]) == float(row["bleu_per_trial"]) == run["bleu"]
+        assert float(row["chrf_mean"]) == run["chrf"] and row["bleu_signature"] == run["bleu_signature"]
+        assert float(row["ppl_train_per_trial"]) == pytest.approx(run["ppl_train"], abs=5e-4)
+        if row["dataset"] != "baseline":
+            test = json.loads((tiny_run / f"results/significance/baseline/{row['architecture']}/{row['dataset']}/"
+                               f"{row['dropout']}/ckpt2/trial1.json").read_text())
+            assert row["p_per_trial"] == f"{test['p_value']:.4f}"
+    table1 = list(csv.DictReader(open(tiny_run / "results/table1.csv")))
+    for row in table1:  # SMALL with dropout: Table 3's students
+        run = json.loads((runs / f"SMALL/{row['dataset']}/dropout/ckpt2/trial1.json").read_text())
+        assert float(row["trial_1"]) == float(row["avg"]) == run["bleu"]
+
+
+def test_distilled_sides_equal_the_base_corpus_line_by_line(tiny_run: Path) -> None:
+    base = {lang: (tiny_run / f"data/text/base/train.{lang}").read_text().splitlines() for lang in ("de", "en")}
+    reports = {d: json.loads((tiny_run / f"data/distill/{d}/report.json").read_text()) for d in ("de-en", "en-de")}
+    for part, direction, real, hyp_lang in (("kd", "de-en", "de", "en"), ("best2", "de-en", "de", "en"),
+                                            ("bt", "en-de", "en", "de")):
+        entry = reports[direction]["parts"][part]
+        folder = tiny_run / f"data/distill/{direction}/{part}"
+        real_side = (folder / f"train.{real}").read_text().splitlines()
+        hyps = (folder / f"train.{hyp_lang}").read_text().splitlines()
+        # the real side is the base corpus less the pairs whose hypothesis was empty or missing (reported)
+        assert len(real_side) == len(hyps) == entry["pairs"] == len(base[real]) - entry["empty"] - entry["missing"]
+        it = iter(base[real])
+        assert all(any(line == b for b in it) for line in real_side)  # an in-order subsequence of the base side
+        assert all(h.strip() and "@@" not in h for h in hyps)
+    kd = reports["de-en"]["parts"]["kd"]
+    if kd["empty"] == kd["missing"] == 0:
+        assert (tiny_run / "data/distill/de-en/kd/train.de").read_text().splitlines() == base["de"]
+
+
+def test_parameter_counts_equal_what_sockeye_logged(tiny_run: Path) -> None:
+    config = load_config(TINY_CONFIG)
+    models = [tiny_run / "models/teacher/de-en", tiny_run / "models/teacher/en-de",
+              *sorted(p.parent for p in (tiny_run / "models/student").rglob("args.yaml"))]
+    assert len(models) >= 2 + 15  # the teachers, Table 3's students (and the grid's, where a test trained them)
+    for model in models:
+        info = sc.parse_model(model.relative_to(tiny_run / "models").as_posix())
+        name = config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
+        vocab = [len(json.loads((model / f"vocab.{side}.0.json").read_text())) for side in ("src", "trg")]
+        assert cost.parameters(sc.architecture(config, name), *vocab) == evaluate.read_parameters(model), model
+
