@@ -84,6 +84,7 @@ def parse_guard(value: str) -> tuple[int, float]:
 def not_learning(rows: list[dict[str, float]], checkpoints: int, share: float) -> str | None:
     """Why a training with these metrics rows is not learning (None while it is, or before the guard's
     checkpoints): its best validation perplexity is still above `share` of its first checkpoint's."""
+    rows = [row for row in rows if "perplexity-val" in row]  # (a row being written may lack it)
     if checkpoints <= 0 or len(rows) < checkpoints:
         return None
     first = rows[0]["perplexity-val"]

@@ -216,3 +216,19 @@ def test_paired_bootstrap_is_sacrebleus_and_seeded() -> None:
     assert paired_bootstrap(worse, worse, refs, samples=50)["p_value"] == 1.0
     with pytest.raises(ValueError, match="system 199, baseline 200, references 200"):
         paired_bootstrap(refs[1:], worse, refs)
+
+
+def test_the_not_learning_guard() -> None:
+    from train_model import not_learning, parse_guard
+
+    stuck = [{"checkpoint": i, "perplexity-val": v} for i, v in enumerate([341.7, 340.2, 339.9, 338.2, 340.0], 1)]
+    learning = [{"checkpoint": i, "perplexity-val": v} for i, v in enumerate([341.7, 250.0, 120.0, 60.0, 30.0], 1)]
+    assert parse_guard("5:0.9") == (5, 0.9) and parse_guard("0:1") == (0, 1.0)
+    assert not_learning(stuck, 5, 0.9) == (
+        "not learning: its best validation perplexity after 5 checkpoints is 338.20, 99% of the first checkpoint's"
+        " 341.70 (not_learning: below 90% within 5 checkpoints). Try another seed (teacher.seed; a student's"
+        " trial) or a lower initial-learning-rate, and remove the model folder to train it afresh")
+    assert not_learning(learning, 5, 0.9) is None
+    assert not_learning(stuck[:4], 5, 0.9) is None  # too early to tell
+    assert not_learning(stuck + [{"checkpoint": 6}], 6, 0.9) is None  # a row being written does not count
+    assert not_learning(stuck, 0, 0.9) is None  # off
