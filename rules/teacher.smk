@@ -70,12 +70,6 @@ use rule translate_test as translate_dev with:
         P.dev_hyp,
     wildcard_constraints:
         model="teacher/[^/]+",
-    params:
-        model_dir=model_dir,
-        beam=DECODING["beam_size"],
-        batch=DECODING["batch_size"],
-        backend=model_backend,
-        device=DEVICE,
     resources:
         gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME.get("translate_dev", 60),

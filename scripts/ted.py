@@ -61,6 +61,11 @@ def _stamp(path: Path, sha256: str) -> dict[str, object]:
     return {"sha256": sha256.lower(), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _remember(archive: Path, sha256: str) -> None:
+    """Cache that `sha256` matched the archive at its current size and mtime."""
+    cache_path(archive).write_text(json.dumps(_stamp(archive, sha256)) + "\n", encoding="utf-8")
+
+
 def keep_aside(path: Path, archive: Path) -> Path:
     """Rename path to `<archive>.sha256-mismatch` (or `.1`, `.2`, ... after it): never overwrite, never delete."""
     target = archive.with_name(archive.name + ".sha256-mismatch")
@@ -99,7 +104,7 @@ def verify_archive(archive: str | Path, sha256: str) -> bool:
     except (OSError, ValueError):
         pass
     _check(archive, archive, sha256, str(archive))
-    cache.write_text(json.dumps(_stamp(archive, sha256)) + "\n", encoding="utf-8")
+    _remember(archive, sha256)
     return True
 
 
@@ -120,7 +125,7 @@ def download(url: str, out: str | Path, sha256: str = "", timeout: float = 60.0)
         _check(partial, out, sha256, url)
     partial.replace(out)
     if sha256:
-        cache_path(out).write_text(json.dumps(_stamp(out, sha256)) + "\n", encoding="utf-8")
+        _remember(out, sha256)
 
 
 def member_pattern(split: str, lang: str, pair_lang: str, kind: str) -> re.Pattern[str]:
