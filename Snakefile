@@ -27,23 +27,26 @@ include: "rules/corpus.smk"
 include: "rules/bpe.smk"
 # 3. Corpus statistics: tokens and vocabulary per side (Table 2)
 include: "rules/stats.smk"
-# 4. Teachers: LARGE, de→en and en→de, scored on test before they distil (teacher.min_bleu)
+# 4. Teachers: LARGE, de→en and en→de, above a BLEU floor on dev before they distil (teacher.min_bleu)
 include: "rules/teacher.smk"
-# 5. Distillation: sharded beam search over the training set (kd, best-2, seqinterp, bt)
+# 5. Distillation: sharded beam search over the training set, gathered into the parts of config `parts`
+#    (kd, best-2, seqinterp, bt)
 include: "rules/distill.smk"
 # 6. Datasets: concatenations of base and distilled parts (baseline, kd, base+kd, base+kd+bt, base+best-2)
 include: "rules/datasets.smk"
 # 7. Students: the matrix of architectures x datasets x dropout x budgets x trials
 include: "rules/student.smk"
-# 8. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves; paired bootstrap
+# 8. Translation: beam search on the test set (every model) and the dev set (teachers: their floor)
+include: "rules/translate.smk"
+# 9. Evaluation: test BLEU/chrF with signatures, train perplexity and validation curves; paired bootstrap
 #    of each dataset's student against the baseline's
 include: "rules/evaluate.smk"
-# 9. Tables 1-3 (CSV, Markdown, LaTeX)
+# 10. Tables 1-3 (CSV, Markdown, LaTeX)
 include: "rules/tables.smk"
-# 10. Figures (PNG, PDF and the plotted series as CSV): Fig. 1 validation curves, Fig. 2 the grid search,
+# 11. Figures (PNG, PDF and the plotted series as CSV): Fig. 1 validation curves, Fig. 2 the grid search,
 #     Fig. 3 base vs base+kd per architecture
 include: "rules/figures.smk"
-# 11. Cost: CPU- and GPU-hours of the whole configuration, before or while it runs
+# 12. Cost: CPU- and GPU-hours of the whole configuration, before or while it runs
 include: "rules/cost.smk"
 
 
@@ -54,9 +57,7 @@ localrules:
     check_corpus,
     score_teacher,
     split_for_distillation,
-    gather_distilled,
-    gather_seqinterp,
-    gather_backtranslated,
+    gather_part,
     concat_dataset,
     paired_bootstrap,
     table1,

@@ -12,6 +12,8 @@ from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 import corpus_check  # noqa: E402
+import evaluate  # noqa: E402  (evaluate.FORMAT, significance.FORMAT: a new output format reruns the scoring)
+import significance  # noqa: E402
 import slkd_config as sc  # noqa: E402
 
 
@@ -168,9 +170,11 @@ onstart:
 
 
 DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
+TEACHER_OF = {direction: teacher for teacher, direction in DIRECTIONS.items()}
+PARTS = sc.parts(config)  # the table of parts (config `parts`): which teacher, which hypothesis
 TEACHER_SIZE = config["architectures"][config["teacher"]["architecture"]]["num-words"]
 THREADS = config["compute"]["threads"]
-RUNTIME = config["compute"].get("runtime", {})
+RUNTIME = config["compute"]["runtime"]  # minutes, per trainer rule (config.yaml holds every default)
 DECODING = config["decoding"]
 SHARDS = list(range(DECODING["shards"]))
 
@@ -184,8 +188,8 @@ wildcard_constraints:
     checkpoints="[0-9]+",
     trial="[0-9]+",
     shard="[0-9]+",
-    part="kd|best2|seqinterp|bt",
-    model="teacher/[^/]+|student/[^/]+/[^/]+/[^/]+/[^/]+/[^/]+",
+    part=sc.name_regex(list(PARTS)),
+    model=sc.model_regex(),
     split="train|dev|test",
     lang="[a-z]{2,3}",
     size="[0-9]+",
@@ -248,10 +252,11 @@ def teacher_data(wildcards):
     }
 
 
-def student_of(wildcards):
+def student_of(wildcards, dataset=None):
+    """The student of a rule's wildcards (`dataset`: the same student on another dataset)."""
     return sc.Student(
         wildcards.architecture,
-        wildcards.dataset,
+        dataset or wildcards.dataset,
         sc.parse_dropout(wildcards.dropout),
         int(wildcards.checkpoints),
         int(wildcards.trial),
@@ -271,9 +276,25 @@ def student_data(wildcards):
     }
 
 
+def model_folder(model):
+    """The Sockeye folder of a model name (sc.TEACHER or sc.STUDENT filled in); never a declared output (see
+    scripts/train_model.py)."""
+    return fill(P.model_dir, model=model)
+
+
 def model_dir(wildcards):
-    """The Sockeye folder of a `{model}` (never a declared output: see scripts/train_model.py)."""
-    return f"{P.models}/{wildcards.model}"
+    """The Sockeye folder of a `{model}`."""
+    return model_folder(wildcards.model)
+
+
+def teacher_dir(wildcards):
+    """The Sockeye folder of the `{direction}` teacher."""
+    return model_folder(sc.teacher_model(wildcards.direction))
+
+
+def student_dir(wildcards):
+    """The Sockeye folder of the student of these wildcards."""
+    return model_folder(sc.student_model(student_of(wildcards)))
 
 
 def bpe_source(model, split):
@@ -294,24 +315,38 @@ def dev_source(wildcards):
 
 
 def part_files(part, lang):
-    """One side of a dataset part: the real bitext (base) or a teacher's output (kd, best2, seqinterp, bt)."""
-    if part == "base":
+    """One side of a dataset part: the real bitext (base) or a part of the table (config `parts`)."""
+    if part == sc.BASE:
         return fill(P.text, corpus="base", split="train", lang=lang)
-    direction = DIRECTIONS["backward" if part == "bt" else "forward"]
-    return fill(P.distill_part, direction=direction, part=part, lang=lang)
+    return fill(P.distill_part, direction=sc.part_direction(config, PARTS[part]), part=part, lang=lang)
 
 
-def gather_inputs(direction):
-    """A direction's shards (inputs and JSON outputs, in order) and the word-level sentences it translated."""
-    return {
+def gather_inputs(wildcards):
+    """A part's teacher's shards (inputs and JSON outputs, in order), the word-level sentences it translated
+    and, for an oracle part, the real other side."""
+    part, direction = PARTS[wildcards.part], wildcards.direction
+    if sc.part_direction(config, part) != direction:
+        raise WorkflowError(f"part {part.name} is written by the {part.teacher} teacher, not by {direction}")
+    source, target = langs_of(direction)
+    inputs = {
         "shards_in": expand(P.shard_in, direction=direction, shard=SHARDS),
         "shards_out": expand(P.shard_out, direction=direction, shard=SHARDS),
-        "words": fill(P.text, corpus="base", split="train", lang=langs_of(direction)[0]),
+        "words": fill(P.text, corpus="base", split="train", lang=source),
     }
+    if part.hypothesis == sc.ORACLE:
+        inputs["reference"] = fill(P.text, corpus="base", split="train", lang=target)
+    return inputs
 
 
-def shard_options(input):
-    return " ".join(f"--shard {i} {o}" for i, o in zip(input.shards_in, input.shards_out))
+def gather_options(wildcards, input):
+    """scripts/distill.py gather's options for one part: its shards, languages, hypothesis, reference."""
+    source, target = langs_of(wildcards.direction)
+    options = [f"--shard {i} {o}" for i, o in zip(input.shards_in, input.shards_out)]
+    options += [f"--input {input.words} --input-lang {source} --hyp-lang {target}",
+                f"--part {wildcards.part}:{PARTS[wildcards.part].hypothesis}"]
+    if "reference" in input.keys():
+        options.append(f"--reference {input.reference}")
+    return " ".join(options)
 
 
 def dataset_parts(wildcards):
@@ -319,45 +354,37 @@ def dataset_parts(wildcards):
     return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
 
 
-def table_key(s):
-    """`DATASET:ARCH:DROPOUT:TRIAL`: a table student in the --run and --significance specs of scripts/tables.py."""
-    return f"{s.dataset}:{s.architecture}:{sc.dropout_label(s.dropout)}:{s.trial}"
+# The table, figure and significance scripts receive result files only: each run file (scripts/evaluate.py)
+# and each paired bootstrap result (scripts/significance.py) names its model and the student's coordinates, so
+# the scripts key them by what the files say, never by a spelling of the layout or by the order of arguments.
+@functools.cache
+def table_runs(table):
+    """The run files of a table's students."""
+    return [fill(P.run, **s.wildcards) for s in sc.students(config, [table])]
 
 
 @functools.cache
-def runs_of_table(table):
-    """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's runs (see scripts/tables.py)."""
-    return {table_key(s): fill(P.run, **s.wildcards) for s in sc.students(config, [table])}
+def grid_runs(section):
+    """The run files of a grid section's students (`search`: Figure 2, `compare`: Figure 3)."""
+    return [fill(P.run, **s.wildcards) for s in GRID_STUDENTS[section]]
 
 
-@functools.cache
-def runs_of_grid(section):
-    """`ARCH:DATASET:TRIAL=PATH` specs of a grid section's runs (`search`: Figure 2, `compare`: Figure 3)."""
-    return {f"{s.architecture}:{s.dataset}:{s.trial}": fill(P.run, **s.wildcards) for s in GRID_STUDENTS[section]}
-
-
-def significance_of_table(table):
-    """`DATASET:ARCH:DROPOUT:TRIAL=PATH` specs of a table's paired bootstrap results (vs the baseline dataset)."""
+def table_significance(table):
+    """A table's paired bootstrap results (each compared student against the baseline dataset's)."""
     reference = config["evaluation"]["significance"]["baseline"]
-    return {
-        table_key(s): fill(P.significance, reference=reference, **s.wildcards)
-        for s in sc.compared_students(config, table)
-    }
+    return [fill(P.significance, reference=reference, **s.wildcards) for s in sc.compared_students(config, table)]
 
 
-def run_options(runs):
-    """--run options of scripts/tables.py and scripts/figures.py for {spec: path}."""
-    return " ".join(f"--run {key}={path}" for key, path in runs.items())
-
-
-def table_args(table):
-    """scripts/tables.py's options for a table: its runs, row order (datasets) and columns."""
+def table_spec(table):
+    """What scripts/tables.py needs of a table beside its files, as JSON: rows (datasets, in order), columns
+    (architecture, dropout) and the significance level."""
     spec = config["tables"][table]
-    rows = [f"--dataset {name}" for name in spec["datasets"]]
-    columns = [f"--column {c['architecture']}:{sc.dropout_label(c['dropout'])}" for c in spec["columns"]]
-    tests = [f"--significance {key}={path}" for key, path in significance_of_table(table).items()]
-    alpha = [f"--alpha {config['evaluation']['significance']['alpha']}"]
-    return " ".join([run_options(runs_of_table(table))] + tests + alpha + rows + columns)
+    return json.dumps({
+        "datasets": spec["datasets"],
+        "columns": [{"architecture": c["architecture"], "dropout": sc.dropout_label(c["dropout"])}
+                    for c in spec["columns"]],
+        "alpha": config["evaluation"]["significance"]["alpha"],
+    })
 
 
 def table_outputs(table):

@@ -31,16 +31,16 @@ rule distill:
     output:
         P.shard_out,
     params:
-        model_dir=lambda wildcards: f"{P.models}/teacher/{wildcards.direction}",
+        model_dir=teacher_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
-        nbest=lambda wildcards: DECODING["nbest"] if wildcards.direction == DIRECTIONS["forward"] else 1,
+        nbest=lambda wildcards: sc.nbest(config, TEACHER_OF[wildcards.direction]),
         backend=TEACHER_BACKEND,
         device=DEVICE,
     threads: THREADS
     resources:
         gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME.get("distill", 240),
+        runtime=RUNTIME["distill"],
         mem_mb=8000,
     log:
         log_path("distill", "direction", "shard"),
@@ -57,72 +57,21 @@ rule distill:
         )
 
 
-rule gather_distilled:
-    """The de→en teacher's n-best lists, de-BPE'd, paired with the real sources: kd (best) and best2 (2nd best)."""
+rule gather_part:
+    """One part of the table (config `parts`): its teacher's n-best lists de-BPE'd, the part's hypothesis (a rank,
+    or the oracle: the closest to the real other side) paired with the real sentence the teacher read."""
     input:
-        unpack(lambda wildcards: gather_inputs(DIRECTIONS["forward"])),
+        unpack(gather_inputs),
     output:
-        parts=[fill(P.distill_part, direction=DIRECTIONS["forward"], part=p, lang=l) for p in ("kd", "best2") for l in LANGS],
-        report=fill(P.distill_report, direction=DIRECTIONS["forward"]),
+        src=fill(P.distill_part, lang=SRC),
+        trg=fill(P.distill_part, lang=TRG),
+        report=P.distill_report,
     params:
-        shards=lambda wildcards, input: shard_options(input),
-        langs=f"--input-lang {SRC} --hyp-lang {TRG}",
-        outdir=lambda wildcards, output: str(Path(output.report).parent),
+        options=gather_options,
+        outdir=lambda wildcards: fill(P.distill_dir, direction=wildcards.direction),
     log:
-        log_path("gather_distilled"),
+        log_path("gather_part", "direction", "part"),
     conda:
         WORKFLOW_ENV
     shell:
-        script(
-            "distill.py",
-            "gather {params.shards} --input {input.words} {params.langs} --part kd:1 --part best2:2"
-            " --outdir {params.outdir} --report {output.report} 2> {log}",
-        )
-
-
-rule gather_seqinterp:
-    """Sequence-level interpolation (Kim & Rush 2016; the paper's footnote 1): per training sentence, the de→en
-    teacher's n-best hypothesis (decoding.nbest) with the highest sentence BLEU against the real target."""
-    input:
-        unpack(lambda wildcards: gather_inputs(DIRECTIONS["forward"])),
-        reference=fill(P.text, corpus="base", split="train", lang=TRG),
-    output:
-        parts=[fill(P.distill_part, direction=DIRECTIONS["forward"], part="seqinterp", lang=l) for l in LANGS],
-        report=fill(P.seqinterp_report, direction=DIRECTIONS["forward"]),
-    params:
-        shards=lambda wildcards, input: shard_options(input),
-        langs=f"--input-lang {SRC} --hyp-lang {TRG}",
-        outdir=lambda wildcards, output: str(Path(output.report).parent.parent),
-    log:
-        log_path("gather_seqinterp"),
-    conda:
-        WORKFLOW_ENV
-    shell:
-        script(
-            "distill.py",
-            "gather {params.shards} --input {input.words} {params.langs} --part seqinterp:oracle"
-            " --reference {input.reference} --outdir {params.outdir} --report {output.report} 2> {log}",
-        )
-
-
-rule gather_backtranslated:
-    """The en→de teacher's translations of the real English targets, paired with them: bt."""
-    input:
-        unpack(lambda wildcards: gather_inputs(DIRECTIONS["backward"])),
-    output:
-        parts=[fill(P.distill_part, direction=DIRECTIONS["backward"], part="bt", lang=l) for l in LANGS],
-        report=fill(P.distill_report, direction=DIRECTIONS["backward"]),
-    params:
-        shards=lambda wildcards, input: shard_options(input),
-        langs=f"--input-lang {TRG} --hyp-lang {SRC}",
-        outdir=lambda wildcards, output: str(Path(output.report).parent),
-    log:
-        log_path("gather_backtranslated"),
-    conda:
-        WORKFLOW_ENV
-    shell:
-        script(
-            "distill.py",
-            "gather {params.shards} --input {input.words} {params.langs} --part bt:1"
-            " --outdir {params.outdir} --report {output.report} 2> {log}",
-        )
+        script("distill.py", "gather {params.options} --outdir {params.outdir} --report {output.report} 2> {log}")

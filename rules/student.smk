@@ -10,14 +10,14 @@ rule train_student:
     output:
         P.student_done,
     params:
-        model_dir=lambda wildcards, output: output[0].removesuffix(".done.json"),
+        model_dir=student_dir,
         flags=lambda wildcards: json.dumps(sc.student_flags(config, student_of(wildcards))),
         backend=lambda wildcards: sc.backend_of(config, wildcards.architecture),
         device=DEVICE,
     threads: THREADS
     resources:
         gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME.get("train_student", 1440),
+        runtime=RUNTIME["train_student"],
         mem_mb=16000,
     log:
         log_path("train_student", "architecture", "dataset", "dropout", "checkpoints", "trial"),

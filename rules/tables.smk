@@ -1,22 +1,43 @@
-# Stage 9 — the paper's tables under results/: CSV (every number and the per-trial values), Markdown, LaTeX.
+# Stage 10 — the paper's tables under results/: CSV (every number and the per-trial values), Markdown, LaTeX.
+# Tables 1 and 3 are one rule (table1 its twin): the script keys the run and significance files by the
+# coordinates each file names.
 
 
-rule table1:
-    """Table 1: test BLEU per trial and average (rows: datasets)."""
+rule table3:
+    """Table 3: mean ± sd of BLEU and BPE train perplexity per dataset and (architecture, dropout)."""
     input:
-        runs=lambda wildcards: runs_of_table("table1").values(),
-        significance=lambda wildcards: significance_of_table("table1").values(),
+        runs=lambda wildcards: table_runs("table3"),
+        significance=lambda wildcards: table_significance("table3"),
     output:
-        reported(table_outputs("table1"), "table1", "Tables"),
+        reported(table_outputs("table3"), "table3", "Tables"),
     params:
-        args=lambda wildcards: table_args("table1"),
+        table="table3",
+        spec=lambda wildcards: table_spec("table3"),
         prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
     log:
-        log_path("table1"),
+        log_path("table3"),
     conda:
         WORKFLOW_ENV
     shell:
-        script("tables.py", "table1 {params.args} --prefix {params.prefix} 2> {log}")
+        script(
+            "tables.py",
+            "{params.table} --run {input.runs} --significance {input.significance} --spec {params.spec:q}"
+            " --prefix {params.prefix} 2> {log}",
+        )
+
+
+use rule table3 as table1 with:
+    input:
+        runs=lambda wildcards: table_runs("table1"),
+        significance=lambda wildcards: table_significance("table1"),
+    output:
+        reported(table_outputs("table1"), "table1", "Tables"),
+    params:
+        table="table1",
+        spec=lambda wildcards: table_spec("table1"),
+        prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
+    log:
+        log_path("table1"),
 
 
 rule table2:
@@ -26,9 +47,6 @@ rule table2:
     output:
         reported(table_outputs("table2"), "table2", "Tables"),
     params:
-        stats=lambda wildcards, input: " ".join(
-            f"--stats {d}={s}" for d, s in zip(sc.datasets_used(config), input)
-        ),
         lang=TRG,
         prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
     log:
@@ -36,22 +54,4 @@ rule table2:
     conda:
         WORKFLOW_ENV
     shell:
-        script("tables.py", "table2 {params.stats} --lang {params.lang} --prefix {params.prefix} 2> {log}")
-
-
-rule table3:
-    """Table 3: mean ± sd of BLEU and BPE train perplexity per dataset and (architecture, dropout)."""
-    input:
-        runs=lambda wildcards: runs_of_table("table3").values(),
-        significance=lambda wildcards: significance_of_table("table3").values(),
-    output:
-        reported(table_outputs("table3"), "table3", "Tables"),
-    params:
-        args=lambda wildcards: table_args("table3"),
-        prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
-    log:
-        log_path("table3"),
-    conda:
-        WORKFLOW_ENV
-    shell:
-        script("tables.py", "table3 {params.args} --prefix {params.prefix} 2> {log}")
+        script("tables.py", "table2 --stats {input} --lang {params.lang} --prefix {params.prefix} 2> {log}")

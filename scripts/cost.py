@@ -50,6 +50,8 @@ from typing import Any
 import slkd_config as sc
 import yaml
 
+STUDENT_LOGS = sc.pattern_glob(sc.STUDENT) + "/log"  # every student's Sockeye log under models/
+
 SOCKEYE_RULES = sc.TRAINER_RULES
 RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkeeping of seconds
 DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
@@ -521,7 +523,7 @@ def measure(config: dict[str, Any], startup: dict[str, dict[str, float]], root: 
     paths = sc.paths(config["outdir"])
     measured = Measured()
     models = root / paths.models
-    for log in sorted([*models.glob("teacher/*/log"), *models.glob("student/*/*/*/*/*/log")]):
+    for log in sorted([*models.glob("teacher/*/log"), *models.glob(STUDENT_LOGS)]):
         speed = training_speed(log)
         if speed:
             device, arch, tokens = speed
@@ -559,7 +561,7 @@ def measurement_files(config: dict[str, Any], root: Path = Path(".")) -> list[Pa
     """The files `measure` reads (so that the rule can redo the estimate when they change)."""
     paths = sc.paths(config["outdir"])
     models, benchmarks = root / paths.models, root / paths.benchmarks
-    return sorted([*models.glob("teacher/*/log"), *models.glob("student/*/*/*/*/*/log"),
+    return sorted([*models.glob("teacher/*/log"), *models.glob(STUDENT_LOGS),
                    *(benchmarks / "distill").glob("*.tsv"), *(benchmarks / "translate_test").rglob("*.tsv")])
 
 

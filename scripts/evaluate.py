@@ -1,7 +1,7 @@
 """Score a model: tokenized BLEU and chrF of its test translations (sacrebleu 2.x), and its training curve.
 
     python evaluate.py --hyp TRANSLATIONS.bpe --ref TEST.trg --model-dir MODEL --output RUN.json
-                       [--tokenize none] [--min-bleu B --floor-hyp DEV.bpe --floor-ref DEV.trg] [--name NAME]
+                       [--tokenize none] [--min-bleu B --floor-hyp DEV.bpe --floor-ref DEV.trg] [--model NAME]
 
 The hypotheses are de-BPE'd and scored against the tokenized references with `--tokenize none`: the paper's
 tokenized BLEU. Sockeye's `metrics` file gives the validation curve and the BPE train perplexity at the best
@@ -10,6 +10,10 @@ of parameters (figure 2). Sockeye 1.18 and Sockeye 3 write both files alike. Wit
 floor's translations (a teacher's dev set: deciding on test data would be model selection on the test set)
 below the floor is an error (a weak teacher makes every distilled corpus meaningless); the test BLEU is
 reported, not used to decide.
+
+The output names its model (`--model`, a name of slkd_config's layout) and, for a student, the student's
+coordinates, so that the table and figure scripts key run files by what they say. FORMAT numbers the output's
+fields (RUN_FIELDS): the rules pass it as a parameter, so a new format rewrites every run file.
 """
 
 from __future__ import annotations
@@ -21,8 +25,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import slkd_config as sc
 import trainers
 from bpe import debpe_line
+
+FORMAT = 2  # bump with any change of RUN_FIELDS or of their meaning (tests/test_stages.py pins the pair)
+RUN_FIELDS = ("format", "model", "student", "bleu", "bleu_signature", "chrf", "chrf_signature", "sentences",
+              "empty_hypotheses", "best_checkpoint", "checkpoints", "ppl_train", "ppl_val", "parameters", "curve")
+
+
+def model_fields(model: str) -> dict[str, Any]:
+    """The fields that name a model in a run file: its name and, for a student, its coordinates (numbers as
+    numbers); a name outside the layout has no coordinates."""
+    try:
+        info = sc.parse_model(model)
+    except ValueError:
+        return {"model": model, "student": None}
+    if info["kind"] != "student":
+        return {"model": model, "student": None}
+    student = sc.model_student(model)
+    return {"model": model, "student": {**student.wildcards, "checkpoints": student.checkpoints,
+                                        "trial": student.trial}}
 
 
 def read_metrics(model_dir: str | Path) -> list[dict[str, float]]:
@@ -127,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--tokenize", default="none")
-    parser.add_argument("--name", default="")
+    parser.add_argument("--model", default="", help="the model's name (teacher/de-en, student/SMALL/kd/...)")
     parser.add_argument("--min-bleu", type=float, default=None,
                         help="a floor on the BLEU of --floor-hyp against --floor-ref (the dev set): below it, fail")
     parser.add_argument("--floor-hyp", help="translations that the floor is checked on (a teacher's dev set)")
@@ -136,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.min_bleu is not None and not (args.floor_hyp and args.floor_ref):
         parser.error("--min-bleu needs --floor-hyp and --floor-ref: the floor is a model-selection decision,"
                      " checked on the dev set, never on the test set that it reports")
-    result = {"name": args.name, **evaluate(args.hyp, args.ref, args.model_dir, args.tokenize)}
+    result = {"format": FORMAT, **model_fields(args.model), **evaluate(args.hyp, args.ref, args.model_dir,
+                                                                        args.tokenize)}
     if args.min_bleu is not None:
         floor_hyps, floor_refs = read_hypotheses(args.floor_hyp), read_references(args.floor_ref)
         if len(floor_hyps) != len(floor_refs):
@@ -146,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}), file=sys.stderr)
     if args.min_bleu is not None and result["floor"]["bleu"] < args.min_bleu:
         print(
-            f"ERROR: {args.name or args.model_dir} scores {result['floor']['bleu']} BLEU on {args.floor_ref}"
+            f"ERROR: {args.model or args.model_dir} scores {result['floor']['bleu']} BLEU on {args.floor_ref}"
             f" ({len(floor_refs)} sentences), below the floor of {args.min_bleu} (teacher.min_bleu):"
             " its distilled corpora would be meaningless. Train it longer (teacher.max_epochs) or check the data."
             f" (Its test BLEU, reported, not used: {result['bleu']}.)",

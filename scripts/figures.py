@@ -24,7 +24,7 @@ from typing import Any
 
 import matplotlib
 import pandas as pd
-from slkd_config import parse_run_specs
+from results import ResultFileError, key_results
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -41,6 +41,14 @@ PAIR_COLUMNS = ["architecture", "bleu_base", "bleu_other", "trials_base", "trial
 
 class RunFileError(ValueError):
     """A run file that cannot be read or lacks what a figure needs; the message names the file."""
+
+
+GRID_KEY = ("architecture", "dataset", "trial")  # a grid section's runs share dropout and budget
+
+
+def run_paths(paths: list[str], fields: tuple[str, ...]) -> dict[tuple[Any, ...], str]:
+    """{(the student's `fields`...): path} of run files, keyed by the coordinates each names."""
+    return {key: path for key, (path, _result) in key_results(paths, fields).items()}
 
 
 def read_run(path: str | Path) -> dict[str, Any]:
@@ -259,7 +267,8 @@ def figure3(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("figure", choices=["figure1", "figure2", "figure3"])
-    parser.add_argument("--run", action="append", default=[], metavar="KEY:...:TRIAL=PATH")
+    parser.add_argument("--run", nargs="*", action="extend", default=[], metavar="RUN.json",
+                        help="run files (scripts/evaluate.py), each naming its student")
     parser.add_argument("--dataset", action="append", default=[],
                         help="figure1: line order (default: as given); figure2: the dataset (default: baseline)")
     parser.add_argument("--base", default="baseline", help="figure3: x axis dataset")
@@ -268,14 +277,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.figure == "figure1":
-            table = figure1(parse_run_specs(args.run, 3), args.prefix, args.dataset or None)
+            table = figure1(run_paths(args.run, ("dataset", "architecture", "dropout", "trial")), args.prefix,
+                            args.dataset or None)
         elif args.figure == "figure2":
             if len(args.dataset) > 1:
                 parser.error("figure2 takes at most one --dataset")
-            table = figure2(parse_run_specs(args.run, 2), args.prefix, *args.dataset)
+            table = figure2(run_paths(args.run, GRID_KEY), args.prefix, *args.dataset)
         else:
-            table = figure3(parse_run_specs(args.run, 2), args.prefix, args.base, args.other)
-    except ValueError as exc:
+            table = figure3(run_paths(args.run, GRID_KEY), args.prefix, args.base, args.other)
+    except (ValueError, ResultFileError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     print(table.to_string(index=False))

@@ -219,7 +219,7 @@ def model_dirs(outdir: Path) -> list[tuple[str, Path]]:
     """({model}, folder) of every Sockeye model folder with a training log under outdir/models."""
     models = outdir / "models"
     found = []
-    for log in sorted(models.glob("teacher/*/log")) + sorted(models.glob("student/*/*/*/*/*/log")):
+    for log in sorted(models.glob("teacher/*/log")) + sorted(models.glob(sc.pattern_glob(sc.STUDENT) + "/log")):
         found.append((str(log.parent.relative_to(models)), log.parent))
     return found
 

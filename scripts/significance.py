@@ -1,11 +1,13 @@
 """Paired bootstrap resampling (sacrebleu's own, `--paired-bs`) of one student against its baseline.
 
     python significance.py --hyp SYSTEM.bpe --baseline-hyp BASELINE.bpe --ref TEST.trg --output P.json
-                           [--tokenize none] [--samples 1000] [--seed 12345]
+                           [--tokenize none] [--samples 1000] [--seed 12345] [--model NAME --baseline-model NAME]
 
 Both students share architecture, dropout, budget and trial (seed) and differ only in their training data;
 their test translations are de-BPE'd as in evaluate.py and compared on tokenized BLEU. sacrebleu resamples the
 test set `--samples` times and reports a two-sided p-value for "the BLEU difference is due to chance".
+The output names both models and the system student's coordinates (as evaluate.py's run files do); FORMAT
+numbers its fields (SIGNIFICANCE_FIELDS).
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import read_hypotheses
+from evaluate import model_fields, read_hypotheses
+
+FORMAT = 2  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
+SIGNIFICANCE_FIELDS = ("format", "model", "student", "baseline_model", "system", "baseline", "bleu",
+                       "baseline_bleu", "difference", "p_value", "ci95", "samples", "signature")
 
 
 def paired_bootstrap(
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokenize", default="none")
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--model", default="", help="the system's model name (student/SMALL/kd/...)")
+    parser.add_argument("--baseline-model", default="", help="the baseline's")
     args = parser.parse_args(argv)
     refs = [line.rstrip("\n") for line in open(args.ref, encoding="utf-8")]
     try:
@@ -68,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"ERROR: {args.hyp} vs {args.baseline_hyp} on {args.ref}: {exc}", file=sys.stderr)
         return 1
-    result = {"system": args.hyp, "baseline": args.baseline_hyp, **result}
+    result = {"format": FORMAT, **model_fields(args.model), "baseline_model": args.baseline_model,
+              "system": args.hyp, "baseline": args.baseline_hyp, **result}
     print(json.dumps(result), file=sys.stderr)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-PARTS = ("base", "kd", "best2", "seqinterp", "bt")  # what a dataset concatenates (config.yaml, `datasets`)
+BASE = "base"  # the real bitext: the one part of a dataset (config `datasets`) that no teacher writes
+ORACLE = "oracle"  # a part's hypothesis: per sentence, the n-best one closest to the real side (seqinterp)
 SPLITS = ("train", "dev", "test")
 
 # Trainer backends: an architecture names its own (`backend:`), the paper's Sockeye 1.18 RNNs by default. Each
@@ -50,23 +51,6 @@ def load_config(root: str | Path, *overrides: str | Path) -> dict[str, Any]:
     for path in overrides:
         merge_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")))
     return config
-
-
-def parse_run_specs(specs: list[str], fields: int) -> dict[tuple[Any, ...], str]:
-    """{(name, ..., trial): path} from the `A:B:...:TRIAL=PATH` specs that the rules pass to the table and
-    figure scripts, with `fields` names before the trial."""
-    runs: dict[tuple[Any, ...], str] = {}
-    for spec in specs:
-        key, sep, path = spec.partition("=")
-        parts = key.split(":")
-        if not sep or not path or len(parts) != fields + 1 or not all(parts) or not parts[-1].isdigit():
-            raise ValueError(f"bad --run {spec!r}: expected {fields} names and a trial number, ':'-separated,"
-                             " then =PATH")
-        run_key = (*parts[:-1], int(parts[-1]))
-        if run_key in runs:
-            raise ValueError(f"--run {key} is given twice")
-        runs[run_key] = path
-    return runs
 
 
 class ConfigError(ValueError):
@@ -211,8 +195,15 @@ def check_config(config: dict[str, Any]) -> None:
             f"teacher.architecture: unknown architecture {config['teacher']['architecture']!r}"
             f" (defined: {', '.join(architectures)})"
         )
-    if "base" in datasets:
+    if BASE in datasets:
         raise ConfigError("datasets.base: `base` names the real bitext; call the dataset e.g. `baseline`")
+    if BASE in config["parts"]:
+        raise ConfigError("parts.base: `base` names the real bitext, which no teacher writes")
+    for name, items in datasets.items():
+        for i, part in enumerate(items):
+            if part != BASE and part not in config["parts"]:
+                raise ConfigError(f"datasets.{name}[{i}]: unknown part {part!r}"
+                                  f" (defined: {', '.join([BASE, *config['parts']])}; config `parts`)")
     for table, spec in config["tables"].items():
         for i, name in enumerate(spec["datasets"]):
             if name not in datasets:
@@ -229,6 +220,10 @@ def check_config(config: dict[str, Any]) -> None:
     if decoding["nbest"] > decoding["beam_size"]:  # Sockeye refuses it only when the teacher distils
         raise ConfigError(f"decoding.nbest: {decoding['nbest']} hypotheses from a beam of {decoding['beam_size']}"
                           " (decoding.beam_size); Sockeye's n-best list holds at most the beam")
+    for part in parts(config).values():
+        if part.hypothesis != ORACLE and part.hypothesis > nbest(config, part.teacher):
+            raise ConfigError(f"parts.{part.name}.hypothesis: rank {part.hypothesis} of an n-best list of"
+                              f" {nbest(config, part.teacher)} (decoding.nbest)")
     baseline = config["evaluation"]["significance"]["baseline"]
     if baseline not in datasets:
         raise ConfigError(f"evaluation.significance.baseline: unknown dataset {baseline!r}"
@@ -279,13 +274,43 @@ def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> li
     return [name for name in config["datasets"] if name in used]
 
 
+@dataclass(frozen=True)
+class Part:
+    """A distilled part (config `parts`, the table of parts): which teacher writes it (`forward`: src→trg,
+    translating the real sources; `backward`: trg→src, translating the real targets) and which hypothesis of
+    that teacher's n-best list it keeps (a rank, 1 the best, or ORACLE). Its pairs are the real sentence the
+    teacher read and that hypothesis."""
+
+    name: str
+    teacher: str
+    hypothesis: int | str
+
+
+def parts(config: dict[str, Any]) -> dict[str, Part]:
+    """The table of parts, in config order."""
+    return {name: Part(name, spec["teacher"], spec["hypothesis"]) for name, spec in config["parts"].items()}
+
+
+def part_direction(config: dict[str, Any], part: Part) -> str:
+    """The direction (`de-en`) of the teacher that writes a part."""
+    return directions(config)[part.teacher]
+
+
+def nbest(config: dict[str, Any], teacher: str) -> int:
+    """The size of a teacher's n-best list when it distils: decoding.nbest for the forward teacher; 1 for the
+    backward one unless a part of the table needs more of its hypotheses."""
+    if teacher == "forward" or any(p.hypothesis != 1 for p in parts(config).values() if p.teacher == teacher):
+        return config["decoding"]["nbest"]
+    return 1
+
+
 def parts_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:
-    """Parts (base, kd, best2, bt) that the given tables' datasets need; with None, the grid's too."""
+    """Parts (base and the table's) that the given tables' datasets need; with None, the grid's too."""
     names = set(datasets_used(config, tables))
     if tables is None:
         names |= {s.dataset for s in grid_students(config)}
     used = {part for name in names for part in config["datasets"][name]}
-    return [part for part in PARTS if part in used]
+    return [part for part in [BASE, *config["parts"]] if part in used]
 
 
 GRID_KEYS = ("num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden")
@@ -389,9 +414,9 @@ def directions(config: dict[str, Any]) -> dict[str, str]:
 
 def teachers_used(config: dict[str, Any]) -> list[str]:
     """Directions of the teachers that the tables' and the grid's datasets need."""
-    parts = set(parts_used(config))
-    dirs = directions(config)
-    return [d for key, d in dirs.items() if parts & ({"kd", "best2", "seqinterp"} if key == "forward" else {"bt"})]
+    table = parts(config)
+    teachers = {table[name].teacher for name in parts_used(config) if name != BASE}
+    return [direction for teacher, direction in directions(config).items() if teacher in teachers]
 
 
 # Trainer flags, each traced to the configuration key it comes from: {flag: (value, key)}. A section's flags
@@ -524,11 +549,72 @@ def name_regex(names: list[str]) -> str:
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) or "(?!)"
 
 
+# ---- Layout: every model's name, spelled once ------------------------------------------------------------
+# A model's name is its folder under models/, its translations' folder and (students) its run file's path; the
+# student's is the matrix's coordinates. Everything else (paths(), the `{model}` wildcard constraint, the cost's
+# measurement globs, parse_model, the tests) is derived from these two patterns.
+TEACHER = "teacher/{direction}"
+STUDENT_COORDINATES = "{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}"
+STUDENT = "student/" + STUDENT_COORDINATES
+MODEL_PATTERNS = {"teacher": TEACHER, "student": STUDENT}
+
+
+def pattern_regex(pattern: str, named: bool = True) -> str:
+    """A regex matching `pattern`, each `{name}` a path component (a named group, or a plain one for a wildcard
+    constraint, where Snakemake's own groups carry the names)."""
+    parts = FIELD.split(pattern)  # literal, name, literal, name, ..., literal
+    return "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" if named else "[^/]+"
+                   for i, part in enumerate(parts))
+
+
+def pattern_glob(pattern: str) -> str:
+    """`pattern` with every `{name}` a glob `*`: `student/*/*/*/ckpt*/trial*`."""
+    return FIELD.sub("*", pattern)
+
+
+def model_regex() -> str:
+    """The `{model}` wildcard constraint: a teacher's or a student's name, no more."""
+    return "|".join(pattern_regex(p, named=False) for p in MODEL_PATTERNS.values())
+
+
+_MODEL_NAME = {kind: re.compile(pattern_regex(p)) for kind, p in MODEL_PATTERNS.items()}
+
+
+def teacher_model(direction: str) -> str:
+    """The `{model}` name of a teacher: `teacher/de-en`."""
+    return fill(TEACHER, direction=direction)
+
+
+def student_model(s: Student) -> str:
+    """The `{model}` name of a student: `student/SMALL/kd/dropout/ckpt100/trial1`."""
+    return fill(STUDENT, **s.wildcards)
+
+
+def parse_model(model: str) -> dict[str, str]:
+    """The wildcards of a `{model}` name: kind, and direction (teachers) or the student's coordinates."""
+    for kind, regex in _MODEL_NAME.items():
+        match = regex.fullmatch(model)
+        if match:
+            return {"kind": kind, **match.groupdict()}
+    raise ValueError(f"not a model name: {model!r}")
+
+
+def model_student(model: str) -> Student:
+    """The Student of a student's `{model}` name."""
+    info = parse_model(model)
+    if info["kind"] != "student":
+        raise ValueError(f"not a student's model name: {model!r}")
+    return Student(info["architecture"], info["dataset"], parse_dropout(info["dropout"]), int(info["checkpoints"]),
+                   int(info["trial"]))
+
+
 def paths(outdir: str) -> SimpleNamespace:
     """Every artifact's path pattern, built in one place. Wildcards: {split}, {lang}, {corpus}, {size}, ..."""
     out = outdir.rstrip("/") or "/"
     prefix = "" if out == "." else out.rstrip("/") + "/"
     data, models, results = f"{prefix}data", f"{prefix}models", f"{prefix}results"
+    model_dir = models + "/{model}"  # a model's Sockeye folder ({model}: TEACHER or STUDENT), never an output
+    model_done = model_dir + ".done.json"
     return SimpleNamespace(
         logs=f"{prefix}logs",
         benchmarks=f"{prefix}benchmarks",
@@ -546,44 +632,30 @@ def paths(outdir: str) -> SimpleNamespace:
         bpe_codes=data + "/bpe/codes.{lang}.{size}",
         bpe_text=data + "/bpe/{size}/{corpus}/{split}.{lang}",
         stats=results + "/stats/{corpus}.tsv",
-        # teachers (direction: de-en for kd and best-2, en-de for bt); the model folder is never an output
-        teacher_done=models + "/teacher/{direction}.done.json",
+        # models: teachers (direction: de-en for kd and best-2, en-de for bt) and students (the matrix)
+        model_dir=model_dir,
+        model_done=model_done,
+        teacher_dir=fill(model_dir, model=TEACHER),
+        teacher_done=fill(model_done, model=TEACHER),
+        student_dir=fill(model_dir, model=STUDENT),
+        student_done=fill(model_done, model=STUDENT),
         teacher_score=results + "/teachers/{direction}.json",
         # distillation: shards of the BPE'd training side, the teacher's n-best JSON, gathered parts
         shard_in=data + "/distill/{direction}/shards/{shard}.in",
         shard_out=data + "/distill/{direction}/shards/{shard}.json",
+        distill_dir=data + "/distill/{direction}",
         distill_part=data + "/distill/{direction}/{part}/train.{lang}",
-        distill_report=data + "/distill/{direction}/report.json",
-        seqinterp_report=data + "/distill/{direction}/seqinterp/report.json",
-        # students: one folder per (architecture, dataset, dropout, budget, trial)
-        student_done=models + "/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.done.json",
-        # any model's test translations and scores ({model}: teacher/de-en, student/SMALL/kd/dropout/...)
-        model_done=models + "/{model}.done.json",
+        distill_report=data + "/distill/{direction}/{part}/report.json",
+        # any model's translations: test (scored), dev (teachers only: their floor, teacher.min_bleu)
         test_hyp=data + "/translations/{model}/test.bpe",
-        dev_hyp=data + "/translations/{model}/dev.bpe",  # teachers only: their floor (teacher.min_bleu)
-        run=results + "/runs/student/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
+        dev_hyp=data + "/translations/{model}/dev.bpe",
+        student_test_hyp=fill(data + "/translations/{model}/test.bpe", model=STUDENT),
+        run=results + "/runs/" + STUDENT + ".json",
         # paired bootstrap of a student against the `reference` dataset's student of the same coordinates
-        significance=results
-        + "/significance/{reference}/{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}.json",
+        significance=results + "/significance/{reference}/" + STUDENT_COORDINATES + ".json",
         table=results + "/{table}.{ext}",
         figure=results + "/figures/{figure}.{ext}",
         cost=results + "/cost.{ext}",
         results=results,
         models=models,
     )
-
-
-def student_model(s: Student) -> str:
-    """The `{model}` name of a student, as in paths().model_done."""
-    return f"student/{s.architecture}/{s.dataset}/{dropout_label(s.dropout)}/ckpt{s.checkpoints}/trial{s.trial}"
-
-
-def parse_model(model: str) -> dict[str, str]:
-    """The wildcards of a `{model}` name: kind, and direction (teachers) or the student's coordinates."""
-    fields = model.split("/")
-    if fields[0] == "teacher" and len(fields) == 2:
-        return {"kind": "teacher", "direction": fields[1]}
-    if fields[0] == "student" and len(fields) == 6:
-        return {"kind": "student", "architecture": fields[1], "dataset": fields[2], "dropout": fields[3],
-                "checkpoints": fields[4].removeprefix("ckpt"), "trial": fields[5].removeprefix("trial")}
-    raise ValueError(f"not a model name: {model!r}")

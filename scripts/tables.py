@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from slkd_config import parse_run_specs
+from results import ResultFileError, key_results
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:
@@ -35,20 +35,33 @@ def fmt(mean: float, sd: float, digits: int = 2) -> str:
     return f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
 
-def load_runs(specs: list[str]) -> dict[tuple[str, str, str], dict[int, dict[str, Any]]]:
-    """{(dataset, architecture, dropout): {trial: run}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
+def load_runs(paths: list[str | Path]) -> dict[tuple[str, str, str], dict[int, dict[str, Any]]]:
+    """{(dataset, architecture, dropout): {trial: result}} of run (or significance) files."""
     runs: dict[tuple[str, str, str], dict[int, dict[str, Any]]] = defaultdict(dict)
-    for (dataset, arch, dropout, trial), path in parse_run_specs(specs, 3).items():
-        runs[(dataset, arch, dropout)][trial] = json.loads(Path(path).read_text(encoding="utf-8"))
+    keyed = key_results(paths, ("dataset", "architecture", "dropout", "checkpoints", "trial"))
+    for (dataset, arch, dropout, _checkpoints, trial), (_path, result) in keyed.items():
+        runs[(dataset, arch, dropout)][trial] = result
     return runs
 
 
 DAGGER = "†"
 
 
-def load_significance(specs: list[str]) -> dict[tuple[str, str, str], dict[int, float]]:
-    """{(dataset, architecture, dropout): {trial: p-value}} from `DATASET:ARCH:DROPOUT:TRIAL=PATH` specs."""
-    return {key: {trial: test["p_value"] for trial, test in cell.items()} for key, cell in load_runs(specs).items()}
+def load_significance(paths: list[str | Path]) -> dict[tuple[str, str, str], dict[int, float]]:
+    """{(dataset, architecture, dropout): {trial: p-value}} of paired bootstrap results."""
+    return {key: {trial: test["p_value"] for trial, test in cell.items()} for key, cell in load_runs(paths).items()}
+
+
+def load_stats(paths: list[str | Path]) -> dict[str, Path]:
+    """{corpus: stats file} of scripts/corpus_stats.py's TSVs, each named by its `corpus` column, in order."""
+    stats: dict[str, Path] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            names = {row["corpus"] for row in csv.DictReader(handle, delimiter="\t")}
+        if len(names) != 1:
+            raise ResultFileError(f"{path}: expected the rows of one corpus, found {sorted(names) or 'none'}")
+        stats[names.pop()] = Path(path)
+    return stats
 
 
 def marked(text: str, p_values: list[float | None], alpha: float) -> str:
@@ -184,25 +197,31 @@ def table2(stats: dict[str, Path], lang: str, prefix: str | Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("table", choices=["table1", "table2", "table3"])
-    parser.add_argument("--run", action="append", default=[], metavar="DATASET:ARCH:DROPOUT:TRIAL=PATH")
-    parser.add_argument("--dataset", action="append", default=[], help="row order")
-    parser.add_argument("--column", action="append", default=[], metavar="ARCH:DROPOUT")
-    parser.add_argument("--stats", action="append", default=[], metavar="DATASET=PATH")
-    parser.add_argument("--significance", action="append", default=[], metavar="DATASET:ARCH:DROPOUT:TRIAL=PATH",
-                        help="a paired bootstrap result (scripts/significance.py) against the baseline")
-    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--run", nargs="*", action="extend", default=[], metavar="RUN.json",
+                        help="run files (scripts/evaluate.py), each naming its student")
+    parser.add_argument("--significance", nargs="*", action="extend", default=[], metavar="P.json",
+                        help="paired bootstrap results against the baseline (scripts/significance.py)")
+    parser.add_argument("--spec", default="{}", help='the table as JSON: {"datasets": [rows, in order],'
+                        ' "columns": [{"architecture": A, "dropout": "dropout"|"nodropout"}], "alpha": 0.05}')
+    parser.add_argument("--stats", nargs="*", action="extend", default=[], metavar="STATS.tsv",
+                        help="table2: corpus statistics (scripts/corpus_stats.py), one per dataset, in row order")
     parser.add_argument("--lang", default="en")
     parser.add_argument("--prefix", required=True)
     args = parser.parse_args(argv)
-    columns = [tuple(c.split(":")) for c in args.column]
-    if args.table == "table2":
-        table2({k: Path(v) for k, v in (s.split("=", 1) for s in args.stats)}, args.lang, args.prefix)
-    elif args.table == "table1":
-        table1(load_runs(args.run), args.dataset, columns[0], args.prefix, load_significance(args.significance),
-               args.alpha)
-    else:
-        table3(load_runs(args.run), args.dataset, columns, args.prefix, load_significance(args.significance),
-               args.alpha)
+    try:
+        if args.table == "table2":
+            table2(load_stats(args.stats), args.lang, args.prefix)
+        else:
+            spec = json.loads(args.spec)
+            columns = [(c["architecture"], c["dropout"]) for c in spec["columns"]]
+            runs, tests = load_runs(args.run), load_significance(args.significance)
+            if args.table == "table1":
+                table1(runs, spec["datasets"], columns[0], args.prefix, tests, spec["alpha"])
+            else:
+                table3(runs, spec["datasets"], columns, args.prefix, tests, spec["alpha"])
+    except ResultFileError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
     print(Path(f"{args.prefix}.md").read_text(encoding="utf-8"))
     return 0
 

@@ -117,14 +117,14 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
         ({"corpus": {"zzz": 1, "yyy": 2}}, "corpus.zzz, corpus.yyy: unknown keys (known keys: local, lowercase,"
          " max_len, max_line_chars, max_line_len, source, src, synthetic, ted, tokenize, trg)"),
         ({"no_such_key": 1}, "no_such_key: unknown key (known keys: architectures, compute, corpus, cost, datasets,"
-         " decoding, evaluation, grid, no_dropout, not_learning, outdir, sockeye3_no_dropout, sockeye3_python,"
+         " decoding, evaluation, grid, no_dropout, not_learning, outdir, parts, sockeye3_no_dropout, sockeye3_python,"
          " sockeye3_train, sockeye_python, sockeye_train, tables, teacher, trials)"),
         # the wrong backend, not the Sockeye 1.18 flags that the schema's `else` branch then requires
         ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
          "architectures.T.backend: 'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
         ({"tables": {"table3": {"datasets": ["baseline", 3]}}}, "tables.table3.datasets[1]: 3 is not of type 'string'"),
-        ({"compute": {"runtime": {"train": 5}}}, "compute.runtime.train: 'train' is not one of ['train_teacher',"
-         " 'train_student', 'distill', 'translate_test', 'translate_dev']"),
+        ({"compute": {"runtime": {"train": 5}}}, "compute.runtime.train: unknown key (known"
+         " keys: distill, train_student, train_teacher, translate_dev, translate_test)"),
     ],
 )
 def test_schema_error_names_the_key_and_the_reason(override: dict, line: str) -> None:

@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO
-from figures import figure1, figure2, figure3
-from slkd_config import parse_run_specs
+from figures import figure1, figure2, figure3, run_paths
 
 SETTINGS = [("LARGE", "dropout"), ("SMALL", "nodropout")]  # given in this order, drawn SMALL first
 DATASETS = ["base+kd", "baseline"]
@@ -34,7 +33,7 @@ def ppl(setting: int, dataset: int, trial: int, checkpoint: int) -> float:
 
 def write_run(path: Path, **fields: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    run = {"name": "", "bleu": 30.0, "bleu_signature": "nrefs:1|tok:none", "chrf": 50.0, "sentences": 100, **fields}
+    run = {"bleu": 30.0, "bleu_signature": "nrefs:1|tok:none", "chrf": 50.0, "sentences": 100, **fields}
     path.write_text(json.dumps({k: v for k, v in run.items() if v is not None}))
     return path
 
@@ -51,7 +50,9 @@ def curve_runs(tmp_path: Path) -> dict[tuple[str, str, str, int], Path]:
                 if trial == 2:
                     curve.append({"checkpoint": 3, "ppl_train": 1.0, "ppl_val": None})
                 path = tmp_path / f"runs/student/{arch}/{dataset}/{dropout}/ckpt3/trial{trial}.json"
-                runs[(dataset, arch, dropout, trial)] = write_run(path, curve=curve)
+                student = {"architecture": arch, "dataset": dataset, "dropout": dropout, "checkpoints": 3,
+                           "trial": trial}
+                runs[(dataset, arch, dropout, trial)] = write_run(path, curve=curve, student=student)
     return runs
 
 
@@ -167,16 +168,22 @@ def test_figure2_names_a_run_file_without_parameters(grid_runs: dict, tmp_path: 
         figure3(grid_runs, tmp_path / "fig3")
 
 
-def test_run_specs_keep_plus_minus_and_equals() -> None:
-    runs = parse_run_specs(["base+best-2:SMALL:dropout:3=a=b.json", "base+kd+bt:LARGE:nodropout:1=r.json"], 3)
-    assert runs == {("base+best-2", "SMALL", "dropout", 3): "a=b.json",
-                    ("base+kd+bt", "LARGE", "nodropout", 1): "r.json"}
-    with pytest.raises(ValueError, match="bad --run"):
-        parse_run_specs(["g:baseline=r.json"], 2)
+def test_run_files_are_keyed_by_the_student_they_name(curve_runs: dict, tmp_path: Path) -> None:
+    # keyed by the coordinates inside each file, whatever its path and the order given
+    fields = ("dataset", "architecture", "dropout", "trial")
+    assert run_paths([str(p) for p in reversed(curve_runs.values())], fields) == {
+        k: str(p) for k, p in curve_runs.items()}
+    twin = tmp_path / "elsewhere.json"
+    twin.write_text(next(iter(curve_runs.values())).read_text())
+    with pytest.raises(ValueError, match="are both"):
+        run_paths([str(next(iter(curve_runs.values()))), str(twin)], fields)
+    anonymous = write_run(tmp_path / "old.json")
+    with pytest.raises(ValueError, match=re.escape(f"{anonymous}: names no student")):
+        run_paths([str(anonymous)], ("dataset",))
 
 
 def test_cli_figure1_matches_the_function(curve_runs: dict, tmp_path: Path) -> None:
-    specs = [f"--run={':'.join(map(str, key))}={path}" for key, path in curve_runs.items()]
+    specs = ["--run", *map(str, curve_runs.values())]
     proc = subprocess.run(
         [sys.executable, str(REPO / "scripts/figures.py"), "figure1", *specs, "--dataset", "base+kd",
          "--dataset", "baseline", "--prefix", str(tmp_path / "cli/fig1")],

@@ -29,8 +29,8 @@ TARGETS = ("table1", "table2", "table3", "figures")  # what bench/gpu-tatoeba ru
 PLAN = {
     "prepare_corpus": 3, "check_corpus": 1, "learn_bpe": 4, "apply_bpe": 6 + 3 + 10, "corpus_stats": 5,
     "concat_dataset": 5,
-    "train_teacher": 2, "score_teacher": 2, "split_for_distillation": 2, "distill": 12, "gather_distilled": 1,
-    "gather_backtranslated": 1, "train_student": 30, "translate_test": 30 + 2, "translate_dev": 2,
+    "train_teacher": 2, "score_teacher": 2, "split_for_distillation": 2, "distill": 12, "gather_part": 3,
+    "train_student": 30, "translate_test": 30 + 2, "translate_dev": 2,
     "evaluate": 30,
     "paired_bootstrap": 24, "table1": 1, "table2": 1, "table3": 1, "figure1": 1, "figures": 1,
 }

@@ -23,7 +23,7 @@ def test_paper_matrix_counts(tmp_path: Path) -> None:
     assert jobs["score_teacher"] == 2
     assert jobs["translate_test"] == 54 + 2
     assert jobs["distill"] == 2 * 8  # two teachers x decoding.shards
-    assert jobs["gather_distilled"] == jobs["gather_backtranslated"] == 1
+    assert jobs["gather_part"] == 3  # kd, best2 (de-en), bt (en-de): one job per part of the table used
     assert jobs["concat_dataset"] == 5
     assert jobs["table1"] == jobs["table2"] == jobs["table3"] == 1
     # paired bootstrap against baseline: Table 3's 4 other datasets x 3 columns x 3 trials, Table 1's 2 x 3
@@ -43,7 +43,7 @@ def test_removing_a_dataset(tmp_path: Path) -> None:
     jobs = plan(tmp_path, {"tables": {"table3": table3}})
     assert jobs["train_student"] == jobs["evaluate"] == 54 - 3 * 3
     # without base+kd+bt, no back-translation teacher is needed
-    assert jobs["train_teacher"] == 1 and "gather_backtranslated" not in jobs
+    assert jobs["train_teacher"] == 1 and jobs["gather_part"] == 2  # kd and best2: no bt, no en-de teacher
     assert jobs["concat_dataset"] == 4
     assert jobs["paired_bootstrap"] == 3 * 3 * 3 + 6
 
@@ -81,3 +81,26 @@ def test_grid_plans_every_architecture_once(tmp_path: Path) -> None:
     jobs = planned_jobs(proc)
     assert jobs["train_student"] == jobs["evaluate"] == len(trained) + 45 == 408 + 27 + 45
     assert jobs["figure1"] == jobs["figure2"] == jobs["figure3"] == 1
+
+
+def test_a_new_part_is_one_line_of_the_parts_table(tmp_path: Path) -> None:
+    """best3 (the teacher's 3rd hypothesis): one line in `parts`; a dataset and a table row then use it, and the
+    gather rule, the wildcard constraints and the checks follow from the table."""
+    config = load_config()
+    table3 = config["tables"]["table3"]
+    extra = {
+        "parts": {**config["parts"], "best3": {"teacher": "forward", "hypothesis": 3}},  # the one line
+        "decoding": {"nbest": 3},  # three hypotheses to choose from
+        "datasets": {**config["datasets"], "base+best-3": ["base", "kd", "best3"]},
+        "tables": {"table3": {**table3, "datasets": [*table3["datasets"], "base+best-3"]}},
+    }
+    proc = run_workflow(tmp_path, "-n", "-p", "table3", config=extra)
+    jobs, base = planned_jobs(proc), planned_jobs(run_workflow(tmp_path / "base", "-n", "table3"))
+    assert jobs["gather_part"] == base["gather_part"] + 1 == 4 and jobs["concat_dataset"] == 5 + 1
+    assert jobs["train_student"] == base["train_student"] + 3 * 3  # a row more: 3 columns x 3 trials
+    out = proc.stdout + proc.stderr
+    assert "--part best3:3" in out and "data/distill/de-en/best3/train.en" in out
+    assert out.count("--nbest-size 3") == 8  # the de-en teacher's shards decode 3 hypotheses
+    # a rank beyond the n-best list is a configuration error naming the key
+    bad = run_workflow(tmp_path / "bad", "-n", "table3", config={**extra, "decoding": {"nbest": 2}}, check=False)
+    assert bad.returncode != 0 and "parts.best3.hypothesis: rank 3 of an n-best list of 2" in bad.stdout + bad.stderr

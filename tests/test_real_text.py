@@ -69,7 +69,7 @@ def test_tatoeba_teacher_kd_and_one_student(tmp_path: Path, tatoeba: Path) -> No
     root = tmp_path / "tiny"
     base = (root / "data/text/base/train.en").read_text().splitlines()
     kd = (root / "data/distill/de-en/kd/train.en").read_text().splitlines()
-    report = json.loads((root / "data/distill/de-en/report.json").read_text())
+    report = json.loads((root / "data/distill/de-en/kd/report.json").read_text())
     assert report["lines"] == len(base) and len(kd) == report["parts"]["kd"]["pairs"] == len(base) - report[
         "parts"]["kd"]["empty"]
     assert len(kd) > 0.9 * len(base)
@@ -78,4 +78,4 @@ def test_tatoeba_teacher_kd_and_one_student(tmp_path: Path, tatoeba: Path) -> No
     run = json.loads((root / "results/runs/student/SMALL/kd/dropout/ckpt2/trial1.json").read_text())
     assert run["sentences"] == 200 and 0 <= run["bleu"] <= 100 and "tok:none" in run["bleu_signature"]
     teacher = json.loads((root / "results/teachers/de-en.json").read_text())
-    assert teacher["sentences"] == 200 and teacher["name"] == "teacher/de-en"
+    assert teacher["sentences"] == 200 and teacher["model"] == "teacher/de-en"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,28 @@ def test_the_not_learning_guard() -> None:
     assert not_learning(stuck[:4], 5, 0.9) is None  # too early to tell
     assert not_learning(stuck + [{"checkpoint": 6}], 6, 0.9) is None  # a row being written does not count
     assert not_learning(stuck, 0, 0.9) is None  # off
+
+
+def test_result_formats_are_numbered() -> None:
+    """A run or significance file's fields change only with its FORMAT (a rule parameter: the rules then write
+    every such file again). Changing the fields means bumping FORMAT and this pin together."""
+    import evaluate
+    import significance
+
+    assert (evaluate.FORMAT, evaluate.RUN_FIELDS) == (2, (
+        "format", "model", "student", "bleu", "bleu_signature", "chrf", "chrf_signature", "sentences",
+        "empty_hypotheses", "best_checkpoint", "checkpoints", "ppl_train", "ppl_val", "parameters", "curve"))
+    assert (significance.FORMAT, significance.SIGNIFICANCE_FIELDS) == (2, (
+        "format", "model", "student", "baseline_model", "system", "baseline", "bleu", "baseline_bleu",
+        "difference", "p_value", "ci95", "samples", "signature"))
+
+
+def test_the_student_layout_is_spelled_once() -> None:
+    """`student/{architecture}/.../trial{trial}` is written in slkd_config.py only: rules, scripts and bench
+    derive it (paths(), STUDENT, model_regex, pattern_glob)."""
+    spelled = re.compile(r"ckpt\{|/ckpt\*|\*/\*/\*/\*/\*|trial\{trial\}")
+    found = [str(path.relative_to(REPO)) for folder in ("rules", "scripts", "bench") for path in
+             sorted((REPO / folder).rglob("*")) if path.is_file() and path.suffix in (".py", ".smk", "")
+             and spelled.search(path.read_text(encoding="utf-8", errors="replace"))]
+    found += ["Snakefile"] if spelled.search((REPO / "Snakefile").read_text(encoding="utf-8")) else []
+    assert found == ["scripts/slkd_config.py"]

@@ -85,13 +85,11 @@ def test_transformer_teachers_clear_their_floor(tiny_transformer_run: Path) -> N
 def test_distilled_corpora_line_up_with_the_base_corpus(tiny_transformer_run: Path) -> None:
     base = {lang: (tiny_transformer_run / f"data/text/base/train.{lang}").read_text().splitlines()
             for lang in ("de", "en")}
-    report = json.loads((tiny_transformer_run / "data/distill/de-en/report.json").read_text())
-    bt_report = json.loads((tiny_transformer_run / "data/distill/en-de/report.json").read_text())
-    assert report["lines"] == bt_report["lines"] == len(base["de"])
-    for part, direction, real, entry in (("kd", "de-en", "de", report["parts"]["kd"]),
-                                         ("best2", "de-en", "de", report["parts"]["best2"]),
-                                         ("bt", "en-de", "en", bt_report["parts"]["bt"])):
+    for part, direction, real in (("kd", "de-en", "de"), ("best2", "de-en", "de"), ("bt", "en-de", "en")):
         folder = tiny_transformer_run / f"data/distill/{direction}/{part}"
+        report = json.loads((folder / "report.json").read_text())
+        assert report["lines"] == len(base["de"])
+        entry = report["parts"][part]
         sides = {lang: (folder / f"train.{lang}").read_text().splitlines() for lang in ("de", "en")}
         hyp = sides["en" if real == "de" else "de"]
         assert entry["empty"] == entry["missing"] == 0, entry  # so every real sentence is kept, in order

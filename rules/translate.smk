@@ -1,0 +1,53 @@
+# Stage 8 — translation: beam search (decoding.beam_size) with a model's best checkpoint, on the test set for
+# every model (scored by rules/evaluate.smk and score_teacher) and on the dev set for teachers (their floor).
+
+
+rule translate_test:
+    """Beam search on the test set with a model's best checkpoint (teachers and students alike)."""
+    input:
+        done=P.model_done,
+        source=test_source,
+    output:
+        P.test_hyp,
+    params:
+        model_dir=model_dir,
+        beam=DECODING["beam_size"],
+        batch=DECODING["batch_size"],
+        backend=model_backend,
+        device=DEVICE,
+    threads: THREADS
+    resources:
+        gpu=0,  # profiles/slurm: 1
+        runtime=RUNTIME["translate_test"],
+        mem_mb=8000,
+    log:
+        log_path("translate_test", "model"),
+    benchmark:
+        benchmark_path("translate_test", "model")
+    conda:
+        WORKFLOW_ENV
+    shell:
+        sockeye_script(
+            "translate.py",
+            "--model-dir {params.model_dir} --input {input.source}"
+            " --output {output} --beam-size {params.beam} --batch-size {params.batch}"
+            " --threads {threads} 2> {log}",
+        )
+
+
+use rule translate_test as translate_dev with:
+    input:
+        done=P.model_done,
+        source=dev_source,
+    output:
+        P.dev_hyp,
+    wildcard_constraints:
+        model=sc.pattern_regex(sc.TEACHER, named=False),
+    resources:
+        gpu=0,  # profiles/slurm: 1
+        runtime=RUNTIME["translate_dev"],
+        mem_mb=8000,
+    log:
+        log_path("translate_dev", "model"),
+    benchmark:
+        benchmark_path("translate_dev", "model")
