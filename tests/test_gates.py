@@ -5,6 +5,7 @@ learning stopped early."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import evaluate
@@ -70,7 +71,9 @@ def test_a_training_that_does_not_learn_stops_early(tmp_path: Path) -> None:
     rows = (model / "metrics").read_text().splitlines()
     assert 2 <= len(rows) < 8  # stopped at its second checkpoint (or the one in flight), not at its budget of 8
     log = (tmp_path / "tiny/logs/train_student/SMALL.baseline.dropout.8.1.log").read_text()
-    assert "not learning: its best validation perplexity after 2 checkpoints is" in log
+    # the guard polls once a second: a tiny model may write a third checkpoint before the poll that stops it
+    found = re.search(r"not learning: its best validation perplexity after (\d+) checkpoints is", log)
+    assert found and 2 <= int(found.group(1)) <= len(rows), log
     assert "(not_learning: below 1% within 2 checkpoints). Try another seed" in log
     assert not Path(f"{model}.done.json").exists()
     events = model_lock.history(model)
