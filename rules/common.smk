@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
@@ -38,15 +39,23 @@ P = sc.paths(config["outdir"])
 
 # ---- Interpreters and scripts ----------------------------------------------------------------------------
 # Workflow scripts run as `python -m <module>` with scripts/ on PYTHONPATH: the interpreter that runs Snakemake
-# comes first on PATH, so its environment is used (with --sdm conda, each rule's envs/workflow.yaml environment
-# is activated in front). Sockeye runs in its own environment, reached only through `sockeye_python` (a relative
-# path is taken from the workflow's folder, where `make setup` puts it), passed to the jobs as
-# $SLKD_SOCKEYE_PYTHON. Neither the clone's location nor the interpreter is part of a command or a parameter,
-# so moving the clone or switching profiles (local CPU, SLURM GPU) reruns nothing that is finished; nor is the
-# device, which the jobs decide from compute.device and their `gpu` resource (scripts/train_model.py).
+# comes first on PATH, so its environment is used. Each trainer backend runs in its own environment, reached
+# through its interpreter key (`sockeye_python`, `sockeye3_python`; a relative path is taken from the workflow's
+# folder, where `make setup` puts it), passed to the jobs as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
+# With --sdm conda instead, every rule's environment is activated in front: envs/workflow.yaml for the
+# workflow's scripts, and for the rules that run a trainer the environment of the model's backend
+# (sc.BACKEND_ENVS), whose own `python` runs both the job's script and Sockeye (the interpreter keys are not
+# read). Neither the clone's location nor the interpreter is part of a command or a parameter, so moving the
+# clone or switching profiles (local CPU, SLURM GPU) reruns nothing that is finished; nor is the device, which
+# the jobs decide from compute.device and their `gpu` resource (scripts/train_model.py).
 SCRIPTS = Path(workflow.basedir) / "scripts"
-WORKFLOW_ENV = "../envs/workflow.yaml"
-SOCKEYE_ENV = "../envs/sockeye.yaml"
+CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+WORKFLOW_ENV = f"../{sc.WORKFLOW_ENV}"
+
+
+def trainer_env(backend):
+    """The conda environment file of a trainer backend (a rule's `conda:`, relative to rules/)."""
+    return f"../{sc.BACKEND_ENVS[backend]}"
 
 
 def script(name, args):
@@ -63,10 +72,19 @@ def _sockeye_python(value):
 
 # One interpreter per trainer backend (sc.BACKEND_KEYS): sockeye_python (Sockeye 1.18, MXNet) and
 # sockeye3_python (Sockeye 3, PyTorch), passed as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
-TRAINER_PY = {backend: _sockeye_python(config[keys["python"]]) for backend, keys in sc.BACKEND_KEYS.items()}
+# Under conda, "python": the job's PATH, where its backend's environment comes first.
+TRAINER_PY = {
+    backend: "python" if CONDA else _sockeye_python(config[keys["python"]])
+    for backend, keys in sc.BACKEND_KEYS.items()
+}
+if CONDA:
+    # Snakemake drops PYTHONPATH from a conda job's environment (foreign packages would shadow the
+    # environment's); the workflow's scripts reach each other through it, and under conda it holds nothing else
+    # (a cluster job gets the same setting: Snakemake passes its deployment settings on).
+    workflow.deployment_settings.conda_not_block_search_path_envvars = True
 os.environ.update(
     PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    PYTHONPATH=os.pathsep.join([str(SCRIPTS), *filter(None, [None if CONDA else os.environ.get("PYTHONPATH")])]),
     SLKD_SOCKEYE_PYTHON=TRAINER_PY["sockeye1"],
     SLKD_SOCKEYE3_PYTHON=TRAINER_PY["sockeye3"],
     # the not_learning guard of every training (scripts/train_model.py): a stopping rule, not part of the
@@ -129,6 +147,17 @@ TRAIN_MODEL = sockeye_script(
 )
 
 
+def conda_trainer_pythons():
+    """Under --sdm conda, once Snakemake has created the environments: {backend: its environment's python}, for
+    the backends that a planned trainer job runs."""
+    pythons = {}
+    for job in workflow.dag.needrun_jobs():
+        if job.rule.name in sc.TRAINER_RULES and job.conda_env is not None:
+            backend = next(b for b, env in sc.BACKEND_ENVS.items() if job.conda_env_spec.file.get_path_or_uri(secret_free=True).endswith(env))
+            pythons.setdefault(backend, os.path.join(job.conda_env.address, "bin", "python"))
+    return {backend: pythons[backend] for backend in sc.BACKEND_KEYS if backend in pythons}
+
+
 def download_planned():
     """Whether this run downloads the TED archive (then the download checks what it fetches)."""
     return any(job.rule.name == "download_ted" for job in workflow.dag.needrun_jobs())
@@ -151,7 +180,11 @@ onstart:
     import trainer_check
     from snakemake.logging import logger
 
-    checked = trainer_check.startup_check(config, TRAINER_PY, BACKENDS_USED, cache=trainer_check.CACHE)
+    if CONDA:  # the environments exist by now: check each trainer in the one its jobs run in
+        pythons = conda_trainer_pythons()
+        checked = trainer_check.startup_check(config, pythons, list(pythons), cache=trainer_check.CACHE)
+    else:
+        checked = trainer_check.startup_check(config, TRAINER_PY, BACKENDS_USED, cache=trainer_check.CACHE)
     for note in checked.notes:
         logger.warning(note)
     if checked.problems:

@@ -47,7 +47,7 @@ rule distill:
     benchmark:
         benchmark_path("distill", "direction", "shard")
     conda:
-        WORKFLOW_ENV
+        trainer_env(TEACHER_BACKEND)
     shell:
         sockeye_script(
             "translate.py",

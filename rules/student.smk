@@ -24,6 +24,6 @@ rule train_student:
     benchmark:
         benchmark_path("train_student", "architecture", "dataset", "dropout", "checkpoints", "trial")
     conda:
-        WORKFLOW_ENV
+        lambda wildcards: trainer_env(sc.backend_of(config, wildcards.architecture))
     shell:
         TRAIN_MODEL

@@ -24,7 +24,7 @@ rule train_teacher:
     benchmark:
         benchmark_path("train_teacher", "direction")
     conda:
-        WORKFLOW_ENV
+        trainer_env(TEACHER_BACKEND)
     shell:
         TRAIN_MODEL
 

@@ -25,7 +25,7 @@ rule translate_test:
     benchmark:
         benchmark_path("translate_test", "model")
     conda:
-        WORKFLOW_ENV
+        lambda wildcards: trainer_env(model_backend(wildcards))
     shell:
         sockeye_script(
             "translate.py",

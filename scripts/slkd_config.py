@@ -33,6 +33,11 @@ BACKEND_KEYS = {
     "sockeye1": {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"},
     "sockeye3": {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"},
 }
+# The conda environment of each backend (`--sdm conda`): the rules that run its trainer are planned in it, and
+# its `python` is the trainer (the backend's `python` key is then not read). The workflow's own scripts run in
+# WORKFLOW_ENV.
+BACKEND_ENVS = {"sockeye1": "envs/sockeye.yaml", "sockeye3": "envs/sockeye3.yaml"}
+WORKFLOW_ENV = "envs/workflow.yaml"
 
 
 def merge_config(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

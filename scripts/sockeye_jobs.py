@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -53,6 +54,8 @@ def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
     if not python:
         parser.error(f"no interpreter for backend {backend.NAME}: run through Snakemake (which sets"
                      f" ${backend.PYTHON_ENV} from config {backend.PYTHON_KEY}) or pass --sockeye-python")
+    if os.sep not in python:  # a name (under --sdm conda: "python", the job's environment): the one PATH finds
+        python = shutil.which(python) or python
     try:
         device = sockeye_device(args.device, args.gpus)
     except ConfigError as err:

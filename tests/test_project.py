@@ -18,7 +18,8 @@ def requirement_pins(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("env", "requirements"), [("workflow.yaml", "requirements-workflow.txt"),
-                                                   ("sockeye.yaml", "requirements-sockeye.txt")])
+                                                   ("sockeye.yaml", "requirements-sockeye.txt"),
+                                                   ("sockeye3.yaml", "requirements-sockeye3.txt")])
 def test_conda_envs_pin_what_make_setup_installs(env: str, requirements: str) -> None:
     spec = yaml.safe_load((REPO / "envs" / env).read_text())
     pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict))
@@ -30,6 +31,8 @@ def test_sockeye_pins() -> None:
     assert {"mxnet==1.9.1", "numpy==1.23.5", "sacrebleu==1.3.6"} <= set(pins)
     assert "sockeye==1.18.106" in (REPO / "Makefile").read_text()
     assert "--no-deps sockeye==1.18.106" in (REPO / "envs/sockeye.post-deploy.sh").read_text()
+    assert "--no-deps sockeye==3.1.34" in (REPO / "envs/sockeye3.post-deploy.sh").read_text()
+    assert "--no-deps sockeye==3.1.34" in (REPO / "Makefile").read_text()
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
