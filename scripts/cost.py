@@ -57,7 +57,7 @@ RULES = (*SOCKEYE_RULES, "evaluate")  # the rules costed; the others are bookkee
 DEFAULT_GPU_RULES = frozenset(SOCKEYE_RULES)
 REPO = Path(__file__).resolve().parent.parent
 SLURM_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
-GATES = {"lstm": 4, "lnlstm": 4, "lnglstm": 4, "mlstm": 4, "gru": 3, "mgru": 3}
+GATES = {"lstm": 4, "lnlstm": 4, "lnglstm": 4, "gru": 3, "lngru": 3, "lnggru": 3}  # Sockeye 1.18's CELL_TYPES
 SPECIALS = 4  # Sockeye's <pad>, <unk>, <s>, </s>
 CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
                "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours"]

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import gpu_check
+from slkd_config import BACKEND_KEYS
 
 NAME = "sockeye1"
 PYTHON_ENV = "SLKD_SOCKEYE_PYTHON"
-PYTHON_KEY = "sockeye_python"
+PYTHON_KEY = BACKEND_KEYS[NAME]["python"]  # its configuration key
 ENTRY = Path(__file__).resolve().parent.parent / "sockeye_entry.py"
 SETUP = "`make setup` (CPU) or `make setup-gpu` (GPU)"  # what builds its interpreter
 # Sockeye 1.18 logs `Total # of parameters: %d`; a thousands separator (1,234,567) is accepted too

@@ -9,9 +9,11 @@ import os
 import re
 from pathlib import Path
 
+from slkd_config import BACKEND_KEYS
+
 NAME = "sockeye3"
 PYTHON_ENV = "SLKD_SOCKEYE3_PYTHON"
-PYTHON_KEY = "sockeye3_python"
+PYTHON_KEY = BACKEND_KEYS[NAME]["python"]  # its configuration key
 ENTRY = Path(__file__).resolve().parent.parent / "sockeye3_entry.py"
 SETUP = "`make setup`"  # what builds its interpreter
 # Sockeye 3 logs `# of parameters: N | trainable: ... | fixed: ...`: N counts them all
