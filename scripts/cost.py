@@ -49,6 +49,7 @@ from typing import Any
 
 import slkd_config as sc
 import yaml
+from corpus_check import count_lines
 
 STUDENT_LOGS = sc.pattern_glob(sc.STUDENT) + "/log"  # every student's Sockeye log under models/
 
@@ -279,11 +280,6 @@ class Corpus:
     test_sentences: int
     teacher_tokens: dict[str, int]  # BPE target tokens of each teacher's training data, by direction
     sources: dict[str, str] = field(default_factory=dict)
-
-
-def count_lines(path: Path) -> int:
-    data = path.read_bytes()
-    return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
 def count_tokens(path: Path) -> int:

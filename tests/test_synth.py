@@ -12,7 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
 import synth  # noqa: E402
-from synth import SynthConfig, generate, mode_translation, write_corpus  # noqa: E402
+from synth import SynthConfig, generate, write_corpus  # noqa: E402
+from synth_parser import mode_translation  # noqa: E402
 
 SMALL = SynthConfig(train=400, dev=60, test=60)
 FINITE = {"vfin", "vsubfin", "aux", "cop", "modal"}
