@@ -19,13 +19,16 @@ import slkd_config as sc  # noqa: E402
 
 
 # ---- Configuration: types and unknown keys (schema), then names that refer to each other ---------------
-# sc.check_schema names the first wrong key and its reason in one line; Snakemake's validate (which would
-# print the whole schema and configuration) then runs on a valid configuration only, or first when
-# $SLKD_CONFIG_DETAILS asks for its full report.
+# Snakemake validates the configuration against the schema; when it fails, its report (the whole schema and
+# configuration) is shown only when $SLKD_CONFIG_DETAILS asks for it: otherwise sc.check_schema names the first
+# wrong key and its reason in one line. A valid configuration is validated once.
 try:
-    if not os.environ.get(sc.CONFIG_DETAILS_VAR):
-        sc.check_schema(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
-    validate(config, schema="../schemas/config.schema.yaml")
+    try:
+        validate(config, schema="../schemas/config.schema.yaml")
+    except WorkflowError:
+        if not os.environ.get(sc.CONFIG_DETAILS_VAR):
+            sc.check_schema(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+        raise
     sc.check_config(config)
 except sc.ConfigError as err:
     raise WorkflowError(f"Invalid configuration: {err}")
