@@ -49,6 +49,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 from cost import weights_per_token  # noqa: E402
+from demo_readme import demo_run  # noqa: E402
 from slkd_config import Student, load_config, sockeye_args, student_flags  # noqa: E402
 from trainers.sockeye1 import env as sockeye_env  # noqa: E402
 
@@ -227,14 +228,8 @@ def own_share(cmd: list[str]) -> float:
 
 def newest_demo_seconds() -> float | None:
     """Elapsed time of the newest complete `demo` run in .snakemake/log."""
-    for log in sorted((REPO / ".snakemake/log").glob("*.snakemake.log"), reverse=True):
-        text = log.read_text(errors="replace")
-        if "(Rule: demo)" in text and "100%) done" in text:
-            match = re.search(r"Elapsed time: (\d+):(\d+):([\d.]+)", text)
-            if match:
-                h, m, s = match.groups()
-                return int(h) * 3600 + int(m) * 60 + float(s)
-    return None
+    run = demo_run(REPO / ".snakemake/log")
+    return run["seconds"] if run else None
 
 
 def benchmark_seconds(path: Path) -> float:

@@ -12,6 +12,7 @@ from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+import claims  # noqa: E402  (claims.FORMAT)
 import corpus_check  # noqa: E402
 import evaluate  # noqa: E402  (evaluate.FORMAT, significance.FORMAT: a new output format reruns the scoring)
 import significance  # noqa: E402
@@ -423,6 +424,26 @@ def table_spec(table):
     })
 
 
+# The claims (config `claims`): the students, the paired bootstrap results (against baseline, shared with the
+# tables'; combined against kd, the claims' own) and the target-side statistics of baseline and kd they read.
+CLAIM_STUDENTS, CLAIM_COMPARISONS = sc.claim_students(config)
+CLAIMS = config.get("claims") or {}
+
+
+def claims_inputs():
+    return {
+        "runs": [fill(P.run, **s.wildcards) for s in CLAIM_STUDENTS],
+        "significance": [fill(P.significance, reference=r, **s.wildcards) for s, r in CLAIM_COMPARISONS],
+        "stats": [fill(P.stats, corpus=CLAIMS[key]) for key in ("baseline", "kd")],
+    }
+
+
+def claims_spec():
+    """What scripts/claims.py needs beside its files, as JSON (config `claims`, the level, the target side)."""
+    spec = {key: CLAIMS[key] for key in ("architecture", "baseline", "kd", "combined", "augmented")}
+    return json.dumps({**spec, "alpha": config["evaluation"]["significance"]["alpha"], "lang": TRG})
+
+
 def table_outputs(table):
     return expand(P.table, table=table, ext=["csv", "md", "tex"])
 
@@ -442,6 +463,7 @@ BPE_TARGETS = expand(
 )
 STATS_TARGETS = expand(P.stats, corpus=["base"])  # the datasets' statistics come with table2
 TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]
+CLAIMS_OUTPUTS = expand(P.table, table="claims", ext=["csv", "md"]) if CLAIMS else []
 # The grid's students (A.1): `search` for Figure 2, `compare` for Figure 3 (a model in both is trained once)
 GRID_STUDENTS = {section: sc.grid_students(config, section) for section in ("search", "compare")}
 GRID_RUNS = sorted({fill(P.run, **s.wildcards) for students in GRID_STUDENTS.values() for s in students})

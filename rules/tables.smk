@@ -1,4 +1,5 @@
-# Stage 10 — the paper's tables under results/: CSV (every number and the per-trial values), Markdown, LaTeX.
+# Stage 10 — the paper's tables under results/: CSV (every number and the per-trial values), Markdown, LaTeX;
+# and its claims (results/claims.{csv,md}), answered from the same files.
 # Tables 1 and 3 are one rule (table1 its twin): the script keys the run and significance files by the
 # coordinates each file names.
 
@@ -55,3 +56,29 @@ rule table2:
         WORKFLOW_ENV
     shell:
         script("tables.py", "table2 --stats {input} --lang {params.lang} --prefix {params.prefix} 2> {log}")
+
+
+if CLAIMS:  # (config `claims`)
+
+    rule claims:
+        """The paper's claims (config `claims`), each answered with its numbers, the trials in which it holds and
+        the paired bootstrap p-values behind it."""
+        localrule: True
+        input:
+            **claims_inputs(),
+        output:
+            reported(CLAIMS_OUTPUTS, "claims", "Tables"),
+        params:
+            spec=claims_spec(),
+            prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
+            format=claims.FORMAT,  # a new format of the claims writes them again
+        log:
+            log_path("claims"),
+        conda:
+            WORKFLOW_ENV
+        shell:
+            script(
+                "claims.py",
+                "--run {input.runs} --significance {input.significance} --stats {input.stats} --spec {params.spec:q}"
+                " --prefix {params.prefix} 2> {log}",
+            )

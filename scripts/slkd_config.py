@@ -233,6 +233,7 @@ def check_config(config: dict[str, Any]) -> None:
     if baseline not in datasets:
         raise ConfigError(f"evaluation.significance.baseline: unknown dataset {baseline!r}"
                           f" (defined: {', '.join(datasets)})")
+    check_claims(config)
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
         if section.get("dataset") and section["dataset"] not in datasets:
@@ -252,15 +253,19 @@ def check_config(config: dict[str, Any]) -> None:
         raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
 
 
+def column_trials(config: dict[str, Any], column: dict[str, Any]) -> int:
+    """A table column's trials: its own `trials`, or the configuration's."""
+    return int(column.get("trials", config["trials"]))
+
+
 def students(config: dict[str, Any], tables: list[str] | None = None) -> list[Student]:
     """The distinct student trainings of the given tables (all tables when None), in a stable order."""
     runs: set[Student] = set()
     for table in tables if tables is not None else list(config["tables"]):
         spec = config["tables"][table]
-        for column, dataset, trial in itertools.product(
-            spec["columns"], spec["datasets"], range(1, config["trials"] + 1)
-        ):
-            runs.add(Student(column["architecture"], dataset, column["dropout"], spec["checkpoints"], trial))
+        for column in spec["columns"]:
+            for dataset, trial in itertools.product(spec["datasets"], range(1, column_trials(config, column) + 1)):
+                runs.add(Student(column["architecture"], dataset, column["dropout"], spec["checkpoints"], trial))
     return sorted(runs)
 
 
@@ -271,6 +276,44 @@ def compared_students(config: dict[str, Any], table: str) -> list[Student]:
     if baseline not in config["tables"][table]["datasets"]:
         return []
     return [s for s in students(config, [table]) if s.dataset != baseline]
+
+
+def check_claims(config: dict[str, Any]) -> None:
+    """ConfigError, naming the key, for a `claims` entry that names an undefined table, architecture or dataset."""
+    claims = config.get("claims")
+    if not claims:
+        return
+    if claims["table"] not in config["tables"]:
+        raise ConfigError(f"claims.table: unknown table {claims['table']!r} (defined: {', '.join(config['tables'])})")
+    if claims["architecture"] not in config["architectures"]:
+        raise ConfigError(f"claims.architecture: unknown architecture {claims['architecture']!r}"
+                          f" (defined: {', '.join(config['architectures'])})")
+    named = [(key, claims[key]) for key in ("baseline", "kd", "combined")]
+    named += [(f"augmented[{i}]", name) for i, name in enumerate(claims["augmented"])]
+    for key, name in named:
+        if name not in config["datasets"]:
+            raise ConfigError(f"claims.{key}: unknown dataset {name!r} (defined: {', '.join(config['datasets'])})")
+
+
+def claim_students(config: dict[str, Any]) -> tuple[list[Student], list[tuple[Student, str]]]:
+    """What the claims read (config `claims`): the claims table's students of the claims architecture (with and
+    without dropout, as the table has them) on the claims' datasets, and the paired bootstrap comparisons behind
+    the claims as (student, reference dataset): kd and each augmented dataset against baseline, combined
+    against kd. Nothing without `claims`."""
+    claims = config.get("claims")
+    if not claims:
+        return [], []
+    wanted = {claims["baseline"], claims["kd"], claims["combined"], *claims["augmented"]}
+    chosen = [s for s in students(config, [claims["table"]])
+              if s.architecture == claims["architecture"] and s.dataset in wanted]
+    present = {(s.dropout, s.trial, s.dataset) for s in chosen}
+    references = {claims["kd"]: claims["baseline"], **{name: claims["baseline"] for name in claims["augmented"]}}
+    comparisons = []
+    for s in chosen:
+        for reference in {references.get(s.dataset), claims["kd"] if s.dataset == claims["combined"] else None}:
+            if reference and reference != s.dataset and (s.dropout, s.trial, reference) in present:
+                comparisons.append((s, reference))
+    return chosen, sorted(comparisons)
 
 
 def datasets_used(config: dict[str, Any], tables: list[str] | None = None) -> list[str]:

@@ -75,11 +75,11 @@ GPU_RULES = set(slkd_config.TRAINER_RULES)  # one GPU each in profiles/slurm
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tables 1-3 of config/test-tiny.yaml, run locally through real Sockeye (~3 min); its outdir."""
+    """Tables 1-3 and the claims of config/test-tiny.yaml, run locally through real Sockeye (~3 min); its outdir."""
     if not SOCKEYE_PYTHON.exists():
         pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
     workdir = tmp_path_factory.mktemp("e2e")
-    run_workflow(workdir, "table1", "table2", "table3", configfiles=(TINY,), timeout=1500)
+    run_workflow(workdir, "table1", "table2", "table3", "claims", configfiles=(TINY,), timeout=1500)
     return workdir / "tiny"
 
 

@@ -82,6 +82,10 @@ def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> Non
         ({"corpus": {"max_len": -4}}, "max_len"),
         ({"tables": {"table3": {"datasets": ["baseline", "kd2"]}}}, "tables.table3.datasets[1]: unknown dataset 'kd2'"),
         ({"grid": {"compare": {"dataset": "kd2"}}}, "grid.compare.dataset: unknown dataset 'kd2'"),
+        ({"claims": {"kd": "kd2"}}, "claims.kd: unknown dataset 'kd2'"),
+        ({"claims": {"augmented": ["base+kd", "bt2"]}}, "claims.augmented[1]: unknown dataset 'bt2'"),
+        ({"claims": {"table": "table4"}}, "claims.table: unknown table 'table4'"),
+        ({"claims": {"architecture": "TINY"}}, "claims.architecture: unknown architecture 'TINY'"),
         ({"evaluation": {"significance": {"baseline": "base"}}}, "evaluation.significance.baseline: unknown dataset"),
         ({"architectures": {"bpe9-e9-l1-lstm-h9": {"num-words": 10, "num-embed": 9, "num-layers": 1,
                                                    "rnn-cell-type": "lstm", "rnn-num-hidden": 9}}},
@@ -116,9 +120,9 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
         ({"corpus": {"spurce": "ted"}}, "corpus.spurce: unknown key (did you mean 'source'?)"),
         ({"corpus": {"zzz": 1, "yyy": 2}}, "corpus.zzz, corpus.yyy: unknown keys (known keys: local, lowercase,"
          " max_len, max_line_chars, max_line_len, source, src, synthetic, ted, tokenize, trg)"),
-        ({"no_such_key": 1}, "no_such_key: unknown key (known keys: architectures, compute, corpus, cost, datasets,"
-         " decoding, evaluation, grid, no_dropout, not_learning, outdir, parts, sockeye3_no_dropout, sockeye3_python,"
-         " sockeye3_train, sockeye_python, sockeye_train, tables, teacher, trials)"),
+        ({"no_such_key": 1}, "no_such_key: unknown key (known keys: architectures, claims, compute, corpus, cost,"
+         " datasets, decoding, evaluation, grid, no_dropout, not_learning, outdir, parts, sockeye3_no_dropout,"
+         " sockeye3_python, sockeye3_train, sockeye_python, sockeye_train, tables, teacher, trials)"),
         # the wrong backend, not the Sockeye 1.18 flags that the schema's `else` branch then requires
         ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
          "architectures.T.backend: 'sockeye2' is not one of ['sockeye1', 'sockeye3']"),

@@ -123,14 +123,16 @@ def test_report_holds_the_tables_and_figures_with_captions_from_the_config(tiny_
     """`snakemake --report` after Tables 1-3 and the figures: each result is in the HTML with its caption, and
     the captions quote this run's configuration (tiny: synthetic corpus, BPE 300 and 60, grid hidden 32/16)."""
     report = tiny_run / "results/report.html"
-    run_workflow(tiny_run.parent, "--report", str(report), "table1", "table2", "table3", "figures", configfiles=TINY)
+    run_workflow(tiny_run.parent, "--report", str(report), "table1", "table2", "table3", "claims", "figures",
+                 configfiles=TINY)
     html = report.read_text(encoding="utf-8")
-    for name in ("table1.csv", "table2.csv", "table3.csv", "fig1.png", "fig2.png", "fig3.png"):
+    for name in ("table1.csv", "table2.csv", "table3.csv", "claims.csv", "fig1.png", "fig2.png", "fig3.png"):
         assert f'"filename": "{name}"' in html
     assert "corpus <strong>synthetic</strong>" in html
     assert "<strong>LARGE</strong> (BPE 300, embed 16, hidden 32" in html
     assert "hidden 32/16, less the excluded combinations" in html  # Figure 2's caption, from grid:
     assert "paired\nbootstrap p-value" in html or "paired bootstrap p-value" in html  # Table 1's
+    assert "students with and without dropout and from Table 2's statistics" in html  # the claims' caption
 
 
 def test_seqinterp_is_a_dataset_like_any_other(tiny_run: Path) -> None:
@@ -224,3 +226,53 @@ def test_parameter_counts_equal_what_sockeye_logged(tiny_run: Path) -> None:
         vocab = [len(json.loads((model / f"vocab.{side}.0.json").read_text())) for side in ("src", "trg")]
         assert cost.parameters(sc.architecture(config, name), *vocab) == evaluate.read_parameters(model), model
 
+
+
+def test_claims_equal_table3_table2_and_the_significance_files(tiny_run: Path) -> None:
+    """Each claim's numbers are Table 3's (one trial: its BLEU), Table 2's and the paired bootstrap files'."""
+    table3 = {(r["dataset"], r["dropout"]): r for r in csv.DictReader(open(tiny_run / "results/table3.csv"))
+              if r["architecture"] == "SMALL"}
+    types = {r["dataset"]: int(r["types"]) for r in csv.DictReader(open(tiny_run / "results/table2.csv"))}
+    lines = list(csv.DictReader(open(tiny_run / "results/claims.csv")))
+    bleu = {key: float(row["bleu_mean"]) for key, row in table3.items()}
+
+    def p_value(reference: str, dataset: str, dropout: str) -> str:
+        test = json.loads((tiny_run / f"results/significance/{reference}/SMALL/{dataset}/{dropout}/ckpt2/trial1.json")
+                          .read_text())
+        return f"{test['p_value']:.4f}"
+
+    expected = []
+    for claim, system, reference in (("kd>baseline", "kd", "baseline"), ("base+kd>=kd", "base+kd", "kd")):
+        for dropout in ("dropout", "nodropout"):
+            holds = bleu[system, dropout] >= bleu[reference, dropout] if claim == "base+kd>=kd" else \
+                bleu[system, dropout] > bleu[reference, dropout]
+            expected.append((claim, bleu[system, dropout], bleu[reference, dropout], "yes" if holds else "no",
+                             str(int(holds)), p_value(reference, system, dropout)))
+    for dataset in ("base+kd", "base+kd+bt", "base+best-2"):
+        gain = {d: bleu[dataset, d] - bleu["baseline", d] for d in ("nodropout", "dropout")}
+        expected.append(("gains", round(gain["nodropout"], 2), round(gain["dropout"], 2),
+                         "yes" if gain["nodropout"] > gain["dropout"] else "no",
+                         str(int(gain["nodropout"] > gain["dropout"])),
+                         f"no dropout {p_value('baseline', dataset, 'nodropout')} /"
+                         f" dropout {p_value('baseline', dataset, 'dropout')}"))
+    ratio = types["kd"] / types["baseline"]
+    expected.append(("vocabulary", types["kd"], types["baseline"], "yes" if 0.1 <= ratio < 1 else "no", "", ""))
+    assert [(line["claim"], float(line["value"]), float(line["reference"]), line["holds"], line["trials_holding"],
+             line["p_values"]) for line in lines] == [(c, float(v), float(r), h, t, p) for c, v, r, h, t, p in expected]
+    markdown = (tiny_run / "results/claims.md").read_text()
+    assert markdown.count("\n| ") == len(expected) and "paired bootstrap" in markdown
+
+
+def test_a_second_run_from_scratch_gives_the_same_corpora_and_numbers(tiny_run: Path, tmp_path: Path) -> None:
+    """Same seed, same numbers: the tiny configuration run again in a fresh folder (same machine) gives
+    byte-identical distilled corpora and datasets and the same BLEU and perplexity in every cell."""
+    run_workflow(tmp_path, "table3", configfiles=TINY, timeout=1500)
+    again = tmp_path / "tiny"
+    # what Table 3 trains on (the session's tiny run may hold more, made by other tests)
+    corpora = [Path(f"data/distill/{direction}/{part}/train.{lang}") for direction, part in
+               (("de-en", "kd"), ("de-en", "best2"), ("en-de", "bt")) for lang in ("de", "en")]
+    corpora += [Path(f"data/text/{dataset}/train.{lang}") for dataset in DATASETS for lang in ("de", "en")]
+    for path in corpora:
+        assert (again / path).read_bytes() == (tiny_run / path).read_bytes(), path
+    first, second = (list(csv.DictReader(open(root / "results/table3.csv"))) for root in (tiny_run, again))
+    assert first == second
