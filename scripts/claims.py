@@ -87,6 +87,8 @@ def comparison(claim: str, scope: str, statement: str, bleu: dict, p_values: dic
     if not ours or not theirs:
         return _missing(claim, scope, statement, f"{system if not ours else reference} ({' '.join(cell)})")
     trials = sorted(set(ours) & set(theirs))
+    if not trials:
+        return _missing(claim, scope, statement, f"a trial of both {system} and {reference} ({' '.join(cell)})")
     better = (lambda a, b: a >= b) if at_least else (lambda a, b: a > b)
     tests = p_values.get((*cell, system, reference), {})
     p_list = [tests.get(t) for t in trials]
@@ -112,6 +114,8 @@ def gains(bleu: dict, p_values: dict, architecture: str, baseline: str, dataset:
             return _missing("gains", f"{architecture} {dataset}", statement,
                             f"{dataset if not ours else baseline} ({architecture} {d})")
     trials = sorted(set.intersection(*(set(o) & set(t) for o, t in cells.values())))
+    if not trials:
+        return _missing("gains", f"{architecture} {dataset}", statement, "a trial in both dropout settings")
     gain = {d: {t: ours[t] - theirs[t] for t in trials} for d, (ours, theirs) in cells.items()}
     mean = {d: statistics.fmean(g.values()) for d, g in gain.items()}
     p_list = {d: [p_values.get((*columns[d], dataset, baseline), {}).get(t) for t in trials] for d in columns}
