@@ -10,6 +10,7 @@ from pathlib import Path
 import claims
 import pytest
 import slkd_config as sc
+from conftest import load_config
 from evaluate import model_fields
 
 SPEC = {"architecture": "SMALL", "baseline": "baseline", "kd": "kd", "combined": "base+kd",
@@ -100,3 +101,15 @@ def test_a_result_file_without_its_reference_is_an_error(tmp_path: Path) -> None
     bad.write_text(json.dumps({**json.loads(bad.read_text()), "baseline_model": "teacher/de-en"}))
     with pytest.raises(claims.ResultFileError, match=f"{bad}: names no reference student"):
         claims.load(runs, tests)
+
+
+def test_the_claims_plan_reuses_the_tables_comparisons_and_adds_combined_against_kd() -> None:
+    config = load_config()  # the paper's: Table 3 with SMALL with and without dropout, 3 trials
+    chosen, comparisons = sc.claim_students(config)
+    small = [s for s in sc.students(config, ["table3"]) if s.architecture == "SMALL"]
+    assert chosen == small and len(chosen) == 5 * 2 * 3
+    against_baseline = {s for s, reference in comparisons if reference == "baseline"}
+    assert against_baseline == {s for s in sc.compared_students(config, "table3") if s.architecture == "SMALL"}
+    assert sorted(s for s, reference in comparisons if reference == "kd") == [s for s in small
+                                                                               if s.dataset == "base+kd"]
+    assert sc.claim_students({**config, "claims": None}) == ([], [])
