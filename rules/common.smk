@@ -156,10 +156,8 @@ def conda_trainer_pythons():
     the backends that a planned trainer job runs."""
     pythons = {}
     for job in workflow.dag.needrun_jobs():
-        if job.rule.name in sc.TRAINER_RULES and job.conda_env is not None:
-            env_file = job.conda_env_spec.file.get_path_or_uri(secret_free=True)
-            backend = next(b for b, env in sc.BACKEND_ENVS.items() if env_file.endswith(env))
-            pythons.setdefault(backend, os.path.join(job.conda_env.address, "bin", "python"))
+        if job.rule.name in sc.TRAINER_RULES and job.conda_env is not None:  # each has params.backend
+            pythons.setdefault(job.params.backend, os.path.join(job.conda_env.address, "bin", "python"))
     return {backend: pythons[backend] for backend in sc.BACKEND_KEYS if backend in pythons}
 
 

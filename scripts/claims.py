@@ -26,6 +26,7 @@ from typing import Any
 
 from results import ResultFileError, key_results, read_result
 from slkd_config import model_student
+from tables import p_text
 
 FORMAT = 1  # bump with any change of HEADER or of the lines' meaning: the rule's parameter, so claims are rewritten
 HEADER = ["claim", "scope", "statement", "value", "reference", "holds", "trials_holding", "trials", "p_values",
@@ -66,10 +67,6 @@ def vocabulary(paths: list[str], lang: str) -> dict[str, int]:
     return types
 
 
-def _p_text(p_values: list[float | None]) -> str:
-    return ";".join("" if p is None else f"{p:.4f}" for p in p_values)
-
-
 def _line(claim: str, scope: str, statement: str, **fields: Any) -> dict[str, Any]:
     return {"claim": claim, "scope": scope, "statement": statement, **{k: fields.get(k, "") for k in HEADER[3:]}}
 
@@ -96,7 +93,7 @@ def comparison(claim: str, scope: str, statement: str, bleu: dict, p_values: dic
     return _line(claim, scope, statement, value=round(mean, 2), reference=round(reference_mean, 2),
                  holds="yes" if better(mean, reference_mean) else "no",
                  trials_holding=sum(better(ours[t], theirs[t]) for t in trials), trials=len(trials),
-                 p_values=_p_text(p_list), significant_trials=sum(p is not None and p < alpha for p in p_list),
+                 p_values=p_text(p_list), significant_trials=sum(p is not None and p < alpha for p in p_list),
                  detail=f"BLEU {system} {mean:.2f} vs {reference} {reference_mean:.2f}"
                         f" (per trial: {', '.join(f'{ours[t]:.2f}/{theirs[t]:.2f}' for t in trials)})")
 
@@ -122,7 +119,7 @@ def gains(bleu: dict, p_values: dict, architecture: str, baseline: str, dataset:
     return _line("gains", f"{architecture} {dataset}", statement, value=round(mean["nodropout"], 2),
                  reference=round(mean["dropout"], 2), holds="yes" if mean["nodropout"] > mean["dropout"] else "no",
                  trials_holding=sum(gain["nodropout"][t] > gain["dropout"][t] for t in trials), trials=len(trials),
-                 p_values=f"no dropout {_p_text(p_list['nodropout'])} / dropout {_p_text(p_list['dropout'])}",
+                 p_values=f"no dropout {p_text(p_list['nodropout'])} / dropout {p_text(p_list['dropout'])}",
                  significant_trials=f"{sum(p is not None and p < alpha for p in p_list['nodropout'])}"
                                     f" / {sum(p is not None and p < alpha for p in p_list['dropout'])}",
                  detail=f"BLEU gain without dropout {mean['nodropout']:+.2f}, with dropout {mean['dropout']:+.2f}")

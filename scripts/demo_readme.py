@@ -86,9 +86,8 @@ def collect(results: Path, logs: Path, docs: Path) -> dict[str, Any]:
         shutil.copyfile(results / f"{name}.md", docs / f"{name}.md")
     for name in FIGURES:
         shutil.copyfile(results / "figures" / f"{name}.png", docs / f"{name}.png")
-    teachers = {path.stem: {"dev": json.loads(path.read_text())["floor"]["bleu"],
-                            "test": json.loads(path.read_text())["bleu"]}
-                for path in sorted((results / "teachers").glob("*.json"))}
+    scores = {path.stem: json.loads(path.read_text()) for path in sorted((results / "teachers").glob("*.json"))}
+    teachers = {name: {"dev": score["floor"]["bleu"], "test": score["bleu"]} for name, score in scores.items()}
     run = {"date": demo["date"], "seconds": round(demo["seconds"], 1), "cores": demo["cores"], "cpu": cpu_model(),
            "teachers": teachers, "curves": flatness(results / "runs")}
     (docs / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
