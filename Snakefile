@@ -27,10 +27,11 @@ include: "rules/corpus.smk"
 include: "rules/bpe.smk"
 # 3. Corpus statistics: tokens and vocabulary per side (Table 2)
 include: "rules/stats.smk"
-# 4. Teachers: LARGE, de→en and en→de, above a BLEU floor on dev before they distil (teacher.min_bleu)
+# 4. Teachers: LARGE, de→en and en→de, above a BLEU floor on dev before they distil (teacher.min_bleu); with
+#    teacher.ensemble N, N members each (their own seeds) that decode, and are held to the floor, as one
 include: "rules/teacher.smk"
 # 5. Distillation: sharded beam search over the training set, gathered into the parts of config `parts`
-#    (kd, best-2, seqinterp, bt)
+#    (kd, best-2, seqinterp, bt); a filtered part: another's pairs scored by the other teacher, less the worst
 include: "rules/distill.smk"
 # 6. Datasets: concatenations of base and distilled parts (baseline, kd, base+kd, base+kd+bt, base+best-2)
 include: "rules/datasets.smk"
@@ -58,6 +59,7 @@ localrules:
     score_teacher,
     split_for_distillation,
     gather_part,
+    filter_part,
     concat_dataset,
     paired_bootstrap,
     table1,

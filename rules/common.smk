@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 import claims  # noqa: E402  (claims.FORMAT)
 import corpus_check  # noqa: E402
 import evaluate  # noqa: E402  (evaluate.FORMAT, significance.FORMAT: a new output format reruns the scoring)
+import gpu_monitor  # noqa: E402  (gpu_monitor.DEFAULT_INTERVAL)
 import significance  # noqa: E402
 import slkd_config as sc  # noqa: E402
 
@@ -94,6 +95,8 @@ os.environ.update(
     # the not_learning guard of every training (scripts/train_model.py): a stopping rule, not part of the
     # command, so that changing it reruns nothing that finished
     SLKD_NOT_LEARNING=f"{config['not_learning']['checkpoints']}:{config['not_learning']['share']}",
+    # seconds between the GPU samples of every trainer job on a GPU (scripts/gpu_monitor.py; 0: none): the same
+    SLKD_GPU_MONITOR=str(config["compute"].get("gpu_monitor_interval", gpu_monitor.DEFAULT_INTERVAL)),
 )
 # Checks that change no output reach their jobs as environment variables, not as parameters, so that setting
 # them reruns nothing: the archive's checksum (scripts/ted.py) and the character limit of a corpus line
@@ -213,6 +216,31 @@ THREADS = config["compute"]["threads"]
 RUNTIME = config["compute"]["runtime"]  # minutes, per trainer rule (config.yaml holds every default)
 DECODING = config["decoding"]
 SHARDS = list(range(DECODING["shards"]))
+# Teacher ensembles (teacher.ensemble > 1): N members per direction, trained with seeds teacher.seed ... + N - 1;
+# the ensemble decodes (distils, translates dev and test, is held to the floor) from all its members' folders
+# with sockeye.translate's --ensemble-mode. With one teacher (the paper's) the decoding and scoring rules have
+# neither the parameter nor the option: their commands are those of before, and nothing that finished reruns.
+ENSEMBLE_SIZE, ENSEMBLE_MODE = sc.ensemble_size(config), sc.ensemble_mode(config)
+ENSEMBLES = ENSEMBLE_SIZE > 1
+# train_teacher's `{teacher}`: each direction's members' names under teacher/ (`de-en`, `de-en.m2`, ...)
+MEMBER_LABELS = [sc.teacher_label(m) for d in DIRECTIONS.values() for m in sc.member_models(config, d)]
+
+
+def ensemble_option(wildcards):
+    """translate.py's --ensemble-mode for a decoding by an ensemble (a distill job's; an ensemble's `{model}`),
+    else nothing."""
+    model = wildcards.model if "model" in wildcards.keys() else None
+    if model is None or sc.parse_model(model)["kind"] == "ensemble":
+        return f"--ensemble-mode {ENSEMBLE_MODE}"
+    return ""
+
+
+ENSEMBLE_PARAMS = {"ensemble": ensemble_option} if ENSEMBLES else {}  # the decoding rules' parameter
+ENSEMBLE_OPTION = " {params.ensemble}" if ENSEMBLES else ""  # and option
+# What the tables and claims show and the paired bootstrap compares (evaluation.metric), the metrics shown
+# beside it (evaluation.columns), and whether detokenized BLEU is scored at all (only when a table shows it)
+METRIC, METRIC_COLUMNS = sc.table_metric(config), sc.metric_columns(config)
+DETOK = sc.detok_used(config)
 
 
 wildcard_constraints:
@@ -228,6 +256,7 @@ wildcard_constraints:
     model=sc.model_regex(),
     split="train|dev|test",
     lang="[a-z]{2,3}",
+    normalize="|".join(sc.FILTER_NORMALIZE),
     size="[0-9]+",
     corpus="[A-Za-z0-9][A-Za-z0-9_+.-]*",
 
@@ -276,8 +305,9 @@ def langs_of(direction):
 
 
 def teacher_data(wildcards):
-    """A teacher's BPE training and validation files (the teacher architecture's size, base corpus)."""
-    source, target = langs_of(wildcards.direction)
+    """A teacher's BPE training and validation files (the teacher architecture's size, base corpus); any member of
+    an ensemble trains on the same."""
+    source, target = langs_of(sc.parse_model(teacher_member(wildcards))["direction"])
     bpe = lambda split, lang: fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=lang)
     return {
         "source": bpe("train", source),
@@ -318,14 +348,61 @@ def model_folder(model):
     return fill(P.model_dir, model=model)
 
 
+def model_folders(model):
+    """The Sockeye folder of a model name; an ensemble's: its members', space-separated (translate.py's
+    --model-dir takes them all)."""
+    return " ".join(model_folder(m) for m in sc.decoding_members(config, model))
+
+
 def model_dir(wildcards):
-    """The Sockeye folder of a `{model}`."""
-    return model_folder(wildcards.model)
+    """The Sockeye folder(s) of a `{model}` (model_folders)."""
+    return model_folders(wildcards.model)
+
+
+def model_done(wildcards):
+    """The completion file of a `{model}`'s training; an ensemble's: its members'."""
+    return [fill(P.model_done, model=m) for m in sc.decoding_members(config, wildcards.model)]
 
 
 def teacher_dir(wildcards):
-    """The Sockeye folder of the `{direction}` teacher."""
+    """The Sockeye folder of the `{direction}` teacher (member 1 of an ensemble)."""
     return model_folder(sc.teacher_model(wildcards.direction))
+
+
+def distilling_dir(wildcards):
+    """The Sockeye folder(s) that decode for the `{direction}` teacher: the teacher's, or its ensemble's members'
+    (teacher.ensemble), space-separated."""
+    return model_folders(sc.distilling_model(config, wildcards.direction))
+
+
+def teacher_members_done(wildcards):
+    """The completion files of the `{direction}` teacher's members (one: the teacher's)."""
+    return [fill(P.model_done, model=m) for m in sc.member_models(config, wildcards.direction)]
+
+
+def distilling_hyp(pattern):
+    """An input function: `pattern` (P.test_hyp, P.dev_hyp) of the model that decodes for `{direction}`."""
+    return lambda wildcards: fill(pattern, model=sc.distilling_model(config, wildcards.direction))
+
+
+def member_hyps(pattern):
+    """An input function: `pattern` (P.test_hyp, P.dev_hyp) of each member of the `{direction}` teacher."""
+    return lambda wildcards: [fill(pattern, model=m) for m in sc.member_models(config, wildcards.direction)]
+
+
+def member_options(wildcards, input):
+    """scripts/evaluate.py's options for an ensemble's members: the mode, then per member its name, folder, test
+    and dev translations."""
+    models = sc.member_models(config, wildcards.direction)
+    options = [f"--ensemble-mode {ENSEMBLE_MODE}"]
+    options += [f"--member {model} {model_folder(model)} {test} {dev}"
+                for model, test, dev in zip(models, input.member_hyps, input.member_dev_hyps, strict=True)]
+    return " ".join(options)
+
+
+def teacher_member(wildcards):
+    """The `{model}` name of train_teacher's `{teacher}`: `teacher/de-en` (member 1), `teacher/de-en.m2`."""
+    return fill(sc.TEACHERS, teacher=wildcards.teacher)
 
 
 def student_dir(wildcards):
@@ -336,7 +413,7 @@ def student_dir(wildcards):
 def bpe_source(model, split):
     """The BPE source of `split` that a `{model}` translates: its size, its input language."""
     info = sc.parse_model(model)
-    if info["kind"] == "teacher":
+    if info["kind"] != "student":  # a teacher, a member of its ensemble, the ensemble
         return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=langs_of(info["direction"])[0])
     size = sc.architecture(config, info["architecture"])["num-words"]
     return fill(P.bpe_text, size=size, corpus="base", split=split, lang=SRC)
@@ -385,6 +462,42 @@ def gather_options(wildcards, input):
     return " ".join(options)
 
 
+# Cross-entropy filtering (config `parts`: a part with `filter`): the filtered part's pairs, in the scoring
+# teacher's BPE, scored by that teacher (the other direction's), less the worst share.
+FILTERED = [name for name, part in PARTS.items() if part.filtered]
+UNFILTERED = [name for name in PARTS if name not in FILTERED]
+
+
+def filter_source(wildcards):
+    """The part that a filtered part filters, as a Part."""
+    return PARTS[PARTS[wildcards.part].filtered]
+
+
+def score_inputs(wildcards):
+    """What scores the pairs of a part that some filtered part filters: the teacher of the other direction
+    (after its BLEU floor), reading the part's hypotheses and scoring the real sentences, both in its BPE."""
+    part = PARTS[wildcards.part]
+    real, hyp = langs_of(wildcards.direction)
+    scorer = sc.filter_scorer(config, part)
+    return {
+        "done": fill(P.teacher_done, direction=scorer),
+        "score": ancient(fill(P.teacher_score, direction=scorer)),  # the floor's gate, as in rule distill
+        "source": fill(P.part_bpe, lang=hyp),
+        "target": fill(P.part_bpe, lang=real),
+    }
+
+
+def filter_inputs(wildcards):
+    """A filtered part's source part (both sides) and the scores of its pairs."""
+    source = filter_source(wildcards)
+    part = PARTS[wildcards.part]
+    return {
+        "src": part_files(source.name, SRC),
+        "trg": part_files(source.name, TRG),
+        "scores": fill(P.part_scores, direction=wildcards.direction, part=source.name, normalize=part.normalize),
+    }
+
+
 def dataset_parts(wildcards):
     parts = config["datasets"][wildcards.dataset]
     return {"src": [part_files(p, SRC) for p in parts], "trg": [part_files(p, TRG) for p in parts]}
@@ -413,13 +526,15 @@ def table_significance(table):
 
 def table_spec(table):
     """What scripts/tables.py needs of a table beside its files, as JSON: rows (datasets, in order), columns
-    (architecture, dropout) and the significance level."""
+    (architecture, dropout), the significance level and the metrics shown (evaluation.metric, columns)."""
     spec = config["tables"][table]
     return json.dumps({
         "datasets": spec["datasets"],
         "columns": [{"architecture": c["architecture"], "dropout": sc.dropout_label(c["dropout"])}
                     for c in spec["columns"]],
         "alpha": config["evaluation"]["significance"]["alpha"],
+        "metric": METRIC,
+        "metric_columns": METRIC_COLUMNS,
     })
 
 
@@ -438,9 +553,10 @@ def claims_inputs():
 
 
 def claims_spec():
-    """What scripts/claims.py needs beside its files, as JSON (config `claims`, the level, the target side)."""
+    """What scripts/claims.py needs beside its files, as JSON (config `claims`, the level, the target side, the
+    metric)."""
     spec = {key: CLAIMS[key] for key in ("architecture", "baseline", "kd", "combined", "augmented")}
-    return json.dumps({**spec, "alpha": config["evaluation"]["significance"]["alpha"], "lang": TRG})
+    return json.dumps({**spec, "alpha": config["evaluation"]["significance"]["alpha"], "lang": TRG, "metric": METRIC})
 
 
 def table_outputs(table):

@@ -1,7 +1,8 @@
 # Cost — CPU- and GPU-hours of everything this configuration implies (scripts/cost.py), from each job's budget
 # and the throughputs of config `cost` (per backend: Sockeye 1.18 RNNs, cost.sockeye3 for Transformers), or those
-# measured by jobs already run under outdir and by the GPU check (cost.sockeye3.gpu_measured). It reads no other
-# job's output and trains nothing: `snakemake cost` on a fresh clone takes seconds.
+# measured by jobs already run under outdir and by the GPU check (cost.sockeye3.gpu_measured); beside them, what
+# the run used (GPU samples, SLURM efficiency reports) where it left records. It reads no other job's output and
+# trains nothing: `snakemake cost` on a fresh clone takes seconds.
 
 import cost as cost_model
 
@@ -17,8 +18,8 @@ rule cost:
         config=lambda wildcards: json.dumps(
             {k: v for k, v in config.items() if k not in ("sockeye_python", "sockeye3_python")}, sort_keys=True
         ),
-        # changes when finished jobs add or change logs and benchmark files, or the GPU check its results file:
-        # `snakemake cost` estimates again
+        # changes when finished jobs add or change logs, benchmark files or GPU samples, a SLURM run its
+        # efficiency report, or the GPU check its results file: `snakemake cost` estimates again
         measured=lambda wildcards: cost_model.measurement_stamp(config),
     log:
         log_path("cost"),

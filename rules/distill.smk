@@ -1,6 +1,8 @@
 # Stage 5 — distillation: each teacher translates the training side it reads (de→en: the German sources with
 # an n-best list, giving kd and best-2; en→de: the English targets, giving bt), in `decoding.shards`
-# parallel jobs. Line counts are checked at every step; empty hypotheses are counted in the report.
+# parallel jobs. Line counts are checked at every step; empty hypotheses are counted in the report. A filtered
+# part (cross-entropy filtering) scores another part's pairs with the teacher of the other direction and drops
+# the worst share.
 
 
 rule split_for_distillation:
@@ -23,20 +25,24 @@ rule split_for_distillation:
 
 
 rule distill:
-    """Beam search (n-best JSON) on one shard, once the teacher has cleared its BLEU floor."""
+    """Beam search (n-best JSON) on one shard, once the teacher has cleared its BLEU floor (an ensemble of teachers,
+    teacher.ensemble: with every member's folder)."""
     input:
-        done=P.teacher_done,
-        score=P.teacher_score,
+        done=teacher_members_done,
+        # the floor's gate: the score file's existence (score_teacher writes none below it), not its age, so
+        # that scoring again (a new evaluate.FORMAT) distils nothing again; a retrained teacher does (`done`)
+        score=ancient(P.teacher_score),
         shard=P.shard_in,
     output:
         P.shard_out,
     params:
-        model_dir=teacher_dir,
+        model_dir=distilling_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
         nbest=lambda wildcards: sc.nbest(config, TEACHER_OF[wildcards.direction]),
         backend=TEACHER_BACKEND,
         device=DEVICE,
+        **ENSEMBLE_PARAMS,
     threads: THREADS
     resources:
         gpu=0,  # profiles/slurm: 1
@@ -53,7 +59,7 @@ rule distill:
             "translate.py",
             "--model-dir {params.model_dir} --input {input.shard}"
             " --output {output} --beam-size {params.beam} --batch-size {params.batch} --nbest-size {params.nbest}"
-            " --output-type json --threads {threads} 2> {log}",
+            f" --output-type json --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log}}",
         )
 
 
@@ -66,6 +72,8 @@ rule gather_part:
         src=fill(P.distill_part, lang=SRC),
         trg=fill(P.distill_part, lang=TRG),
         report=P.distill_report,
+    wildcard_constraints:
+        part=sc.name_regex(UNFILTERED),  # a filtered part comes from filter_part
     params:
         options=gather_options,
         outdir=lambda wildcards: fill(P.distill_dir, direction=wildcards.direction),
@@ -75,3 +83,80 @@ rule gather_part:
         WORKFLOW_ENV
     shell:
         script("distill.py", "gather {params.options} --outdir {params.outdir} --report {output.report} 2> {log}")
+
+
+rule bpe_part:
+    """One side of a part, in the BPE of the teachers (for scoring)."""
+    input:
+        text=P.distill_part,
+        codes=fill(P.bpe_codes, size=TEACHER_SIZE),
+    output:
+        temp(P.part_bpe),
+    log:
+        log_path("bpe_part", "direction", "part", "lang"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script("bpe.py", "apply --codes {input.codes} --input {input.text} --output {output} 2> {log}")
+
+
+rule score_part:
+    """The cost of each pair of a part: the negative log-probability of its real sentence given its hypothesis,
+    by the teacher of the other direction (per token, or per sentence: config `normalize`). sockeye.score takes
+    one model: of an ensemble (teacher.ensemble), member 1 scores (the ensemble cleared the floor)."""
+    input:
+        unpack(score_inputs),
+    output:
+        P.part_scores,
+    params:
+        model_dir=lambda wildcards: model_folder(sc.teacher_model(sc.filter_scorer(config, PARTS[wildcards.part]))),
+        batch=DECODING["batch_size"],
+        backend=TEACHER_BACKEND,
+        device=DEVICE,
+    threads: THREADS
+    resources:
+        gpu=0,  # profiles/slurm: 1
+        runtime=RUNTIME["score_part"],
+        mem_mb=8000,
+    log:
+        log_path("score_part", "direction", "part", "normalize"),
+    benchmark:
+        benchmark_path("score_part", "direction", "part", "normalize")
+    conda:
+        trainer_env(TEACHER_BACKEND)
+    shell:
+        sockeye_script(
+            "score.py",
+            "--model-dir {params.model_dir} --source {input.source} --target {input.target} --output {output}"
+            " --normalize {wildcards.normalize} --batch-size {params.batch} --threads {threads} 2> {log}",
+        )
+
+
+rule filter_part:
+    """A filtered part (config `parts`: `filter`, `drop`, `normalize`): the pairs of the part it filters less
+    the `drop` share with the highest costs; its report counts them and gives the distribution of the costs."""
+    input:
+        unpack(filter_inputs),
+    output:
+        src=fill(P.distill_part, lang=SRC),
+        trg=fill(P.distill_part, lang=TRG),
+        report=P.distill_report,
+    wildcard_constraints:
+        part=sc.name_regex(FILTERED),
+    params:
+        outdir=lambda wildcards, output: str(Path(output.src).parent),
+        drop=lambda wildcards: PARTS[wildcards.part].drop,
+        source=lambda wildcards: PARTS[wildcards.part].filtered,
+        normalize=lambda wildcards: PARTS[wildcards.part].normalize,
+        langs=f"{SRC} {TRG}",
+    log:
+        log_path("filter_part", "direction", "part"),
+    conda:
+        WORKFLOW_ENV
+    shell:
+        script(
+            "distill.py",
+            "filter --src {input.src} --trg {input.trg} --langs {params.langs} --scores {input.scores}"
+            " --drop {params.drop} --source-part {params.source} --normalize {params.normalize}"
+            " --outdir {params.outdir} --report {output.report} 2> {log}",
+        )

@@ -1,5 +1,39 @@
 # Stage 9 — evaluation: test BLEU (tokenized, beam 5) and chrF with their sacrebleu signatures, and the BPE
-# train perplexity at the best checkpoint with the validation curve, one JSON per student.
+# train perplexity at the best checkpoint with the validation curve, one JSON per student. Detokenized BLEU
+# (sacrebleu's default 13a) only when a table shows it (evaluation.metric/columns bleu_detok, DETOK): then the
+# reference is detokenized once (rule detok_reference) and each student's translations with its evaluation.
+
+import shlex
+
+
+if DETOK:
+
+    rule detok_reference:
+        """The detokenized reference: the raw text where the workflow tokenized it (corpus.tokenize), else the
+        tokenized text Moses-detokenized (scripts/detok.py)."""
+        localrule: True
+        input:
+            tokenized=fill(P.text, corpus="base", lang=TRG),
+            raw=lambda wildcards: raw_pair(wildcards)["trg"] if CORPUS["tokenize"] else [],
+        output:
+            fill(P.detok_text, corpus="base", lang=TRG),
+        params:
+            lang=TRG,
+            raw=lambda wildcards, input: f"--raw {shlex.quote(input.raw)}" if CORPUS["tokenize"] else "",
+            lowercase="--lowercase" if CORPUS["tokenize"] and CORPUS["lowercase"] else "",
+        log:
+            log_path("detok_reference", "split"),
+        conda:
+            WORKFLOW_ENV
+        shell:
+            script(
+                "detok.py",
+                "reference --tokenized {input.tokenized} --lang {params.lang} --output {output}"
+                " {params.raw} {params.lowercase} 2> {log}",
+            )
+
+
+DETOK_REFERENCE = fill(P.detok_text, corpus="base", split="test", lang=TRG)
 
 
 rule evaluate:
@@ -8,12 +42,16 @@ rule evaluate:
         done=P.student_done,
         hyp=P.student_test_hyp,
         ref=fill(P.text, corpus="base", split="test", lang=TRG),
+        **({"detok_ref": DETOK_REFERENCE} if DETOK else {}),
     output:
-        P.run,
+        run=P.run,
+        **({"detok": P.student_test_detok} if DETOK else {}),
     params:
         model_dir=student_dir,
         model=lambda wildcards: sc.student_model(student_of(wildcards)),
         tokenize=config["evaluation"]["bleu_tokenize"],
+        detok=(lambda wildcards, input, output: f"--detok-ref {input.detok_ref} --detok-output {output.detok}"
+               f" --lang {TRG}") if DETOK else "",
         format=evaluate.FORMAT,  # a new format of the run files writes them again
     log:
         log_path("evaluate", "architecture", "dataset", "dropout", "checkpoints", "trial"),
@@ -22,21 +60,28 @@ rule evaluate:
     shell:
         script(
             "evaluate.py",
-            "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output}"
-            " --tokenize {params.tokenize} --model {params.model} 2> {log}",
+            "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output.run}"
+            " --tokenize {params.tokenize} --model {params.model} {params.detok} 2> {log}",
         )
+
+
+# The paired bootstrap compares the metric that the tables show: on the BPE translations against the tokenized
+# reference (bleu, chrf), or on the detokenized ones against the detokenized reference (bleu_detok)
+BOOTSTRAP_HYP = P.student_test_detok if METRIC == sc.DETOK else P.student_test_hyp
 
 
 rule paired_bootstrap:
     """sacrebleu's paired bootstrap of one student against the {reference} dataset's student with the same
-    architecture, dropout, budget and trial (evaluation.significance): BLEU of both and the p-value."""
+    architecture, dropout, budget and trial (evaluation.significance): the metric (evaluation.metric) of both
+    and the p-value."""
     input:
-        hyp=P.student_test_hyp,
-        baseline=fill(P.student_test_hyp, dataset="{reference}"),
-        ref=fill(P.text, corpus="base", split="test", lang=TRG),
+        hyp=BOOTSTRAP_HYP,
+        baseline=fill(BOOTSTRAP_HYP, dataset="{reference}"),
+        ref=DETOK_REFERENCE if METRIC == sc.DETOK else fill(P.text, corpus="base", split="test", lang=TRG),
     output:
         P.significance,
     params:
+        metric=METRIC,
         tokenize=config["evaluation"]["bleu_tokenize"],
         samples=config["evaluation"]["significance"]["samples"],
         seed=config["evaluation"]["significance"]["seed"],
@@ -51,6 +96,6 @@ rule paired_bootstrap:
         script(
             "significance.py",
             "--hyp {input.hyp} --baseline-hyp {input.baseline} --ref {input.ref} --output {output}"
-            " --tokenize {params.tokenize} --samples {params.samples} --seed {params.seed}"
+            " --metric {params.metric} --tokenize {params.tokenize} --samples {params.samples} --seed {params.seed}"
             " --model {params.model} --baseline-model {params.baseline} 2> {log}",
         )

@@ -1,11 +1,14 @@
 # Stage 8 — translation: beam search (decoding.beam_size) with a model's best checkpoint, on the test set for
-# every model (scored by rules/evaluate.smk and score_teacher) and on the dev set for teachers (their floor).
+# every model (scored by rules/evaluate.smk and score_teacher) and on the dev set for teachers (their floor). A
+# teacher ensemble (teacher.ensemble) translates as its `{model}` name, `teacher/<direction>.ensemble`, with all
+# its members' folders; each member also translates on its own (scored beside it).
 
 
 rule translate_test:
-    """Beam search on the test set with a model's best checkpoint (teachers and students alike)."""
+    """Beam search on the test set with a model's best checkpoint (teachers and students alike; an ensemble with
+    every member's)."""
     input:
-        done=P.model_done,
+        done=model_done,
         source=test_source,
     output:
         P.test_hyp,
@@ -15,6 +18,7 @@ rule translate_test:
         batch=DECODING["batch_size"],
         backend=model_backend,
         device=DEVICE,
+        **ENSEMBLE_PARAMS,
     threads: THREADS
     resources:
         gpu=0,  # profiles/slurm: 1
@@ -31,18 +35,18 @@ rule translate_test:
             "translate.py",
             "--model-dir {params.model_dir} --input {input.source}"
             " --output {output} --beam-size {params.beam} --batch-size {params.batch}"
-            " --threads {threads} 2> {log}",
+            f" --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log}}",
         )
 
 
 use rule translate_test as translate_dev with:
     input:
-        done=P.model_done,
+        done=model_done,
         source=dev_source,
     output:
         P.dev_hyp,
     wildcard_constraints:
-        model=sc.pattern_regex(sc.TEACHER, named=False),
+        model=sc.model_regex(sc.TEACHER_KINDS),  # a teacher, a member of its ensemble, the ensemble
     resources:
         gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME["translate_dev"],

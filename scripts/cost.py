@@ -22,13 +22,20 @@ The model (stated again in OUT.md):
 - checkpoint decoding (sockeye_train `decode-and-evaluate`, on the CPU with `decode-and-evaluate-use-cpu`) runs
   beside the training: it adds to a GPU job's wall time only when it is slower than the checkpoint's updates
   (Sockeye waits for it), to a CPU job's wall time always (same cores); its CPU time is counted.
-- decoding jobs: start-up + sentences / sentences per second.
+- decoding jobs: start-up + sentences / sentences per second; an ensemble of N teachers (teacher.ensemble)
+  decodes at 1/N of one model's rate (each sentence goes through every member), and each of its N members is a
+  training and decodes dev and test on its own.
 - measured: with `cost.measured`, Sockeye logs (models/**/log: Updates/sec per checkpoint; 1.18's and 3's) and
   the benchmark files of decoding jobs (benchmarks/distill, benchmarks/translate_test) of runs under outdir
   replace the assumed throughputs: per architecture where that one was measured, else scaled from the others of
   its backend measured on that device.
 - GPU jobs are the rules that the SLURM profile gives a `gpu` (with compute.device `auto`; `cpu`: none, `gpu`:
   every Sockeye job). CPU time is counted in core-hours (wall x compute.threads).
+- what the run used, where it left a record (else OUT.md has no such section): the GPU samples of the trainer
+  jobs (logs/<rule>/<job>.gpu.csv under outdir, scripts/gpu_monitor.py: utilisation and memory per job and per
+  rule) and the efficiency reports of snakemake-executor-plugin-slurm (efficiency_report_*.csv in the folder
+  the SLURM profile's slurm-efficiency-report-path names: elapsed and CPU time, CPU efficiency and memory per
+  rule), each rule against its estimate. They are reported beside the estimate and change none of its figures.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gpu_monitor
 import slkd_config as sc
 import yaml
 from corpus_check import count_lines
@@ -347,6 +355,7 @@ class Job:
     checkpoint_interval: int = 0
     checkpoint_sentences: int = 0  # sentences decoded at each checkpoint (decode-and-evaluate)
     checkpoint_on_cpu: bool = True
+    models: int = 1  # models that decode together: an ensemble of teachers (teacher.ensemble) takes N x the time
 
 
 def checkpoint_sentences(flags: dict[str, Any], dev: int) -> int:
@@ -380,9 +389,12 @@ def jobs(config: dict[str, Any], corpus: Corpus) -> list[Job]:
     teachers = sc.teachers_used(config)
     teacher_arch = sc.architecture(config, config["teacher"]["architecture"]) if teachers else {}
     flags = sc.teacher_flags(config) if teachers else {}
-    for direction in teachers:
+    ensemble = sc.ensemble_size(config)
+    for direction in teachers:  # each member of an ensemble (teacher.ensemble) is one training
         updates = teacher_updates(config, flags, corpus.teacher_tokens[direction])
-        result.append(training("train_teacher", direction, "teachers", teacher_arch, flags, updates, corpus))
+        for model in sc.member_models(config, direction):
+            result.append(training("train_teacher", sc.teacher_label(model), "teachers", teacher_arch, flags,
+                                   updates, corpus))
     table = set(sc.students(config))
     students = sc.all_students(config)
     for student in students:
@@ -391,15 +403,25 @@ def jobs(config: dict[str, Any], corpus: Corpus) -> list[Job]:
         result.append(training("train_student", sc.student_model(student), group,
                                sc.architecture(config, student.architecture), flags, int(flags["max-updates"]),
                                corpus))
-    for direction in teachers:
+    for direction in sc.distilling_teachers(config):
         # the forward teacher decodes the sources, the backward one the targets: both have train_sentences lines
         for shard, lines in enumerate(shard_sizes(corpus.train_sentences, config["decoding"]["shards"])):
-            result.append(Job("distill", f"{direction}.{shard}", "distillation", teacher_arch, sentences=lines))
-    for direction in teachers:
-        result.append(Job("translate_test", f"teacher/{direction}", "test decoding", teacher_arch,
-                          sentences=corpus.test_sentences))
-        result.append(Job("translate_dev", f"teacher/{direction}", "test decoding", teacher_arch,
-                          sentences=corpus.dev_sentences))
+            result.append(Job("distill", f"{direction}.{shard}", "distillation", teacher_arch, sentences=lines,
+                              models=ensemble))
+    for part, normalize in sc.scored_parts(config):
+        # cross-entropy filtering: the other teacher scores a part's pairs (at most train_sentences); costed at
+        # its decoding speed, an upper bound (scoring is one forward pass, no beam)
+        result.append(Job("score_part", f"{part}.{normalize}", "distillation", teacher_arch,
+                          sentences=corpus.train_sentences))
+    for direction in teachers:  # each member, and an ensemble (teacher.ensemble) with all its members
+        decoders = [(model, 1) for model in sc.member_models(config, direction)]
+        if ensemble > 1:
+            decoders.append((sc.distilling_model(config, direction), ensemble))
+        for model, models in decoders:
+            result.append(Job("translate_test", model, "test decoding", teacher_arch,
+                              sentences=corpus.test_sentences, models=models))
+            result.append(Job("translate_dev", model, "test decoding", teacher_arch,
+                              sentences=corpus.dev_sentences, models=models))
     for student in students:
         result.append(Job("translate_test", sc.student_model(student), "test decoding",
                           sc.architecture(config, student.architecture), sentences=corpus.test_sentences))
@@ -498,7 +520,8 @@ def training_speed(log: Path) -> tuple[str, dict[str, Any], float] | None:
 
 def decoding_job(benchmark: Path, log: Path, root: Path) -> tuple[str, Path, int, float] | None:
     """(device, model folder, input lines, wall seconds) of one decoding job from its benchmark file and its log
-    (whose first line is the command: --models, --input, --use-cpu or a GPU), or None."""
+    (whose first line is the command: --models, --input, --use-cpu or a GPU), or None. An ensemble's decoding
+    (several --models: teacher.ensemble) counts each line once per model: the rate is one model's."""
     if not (benchmark.is_file() and log.is_file()):
         return None
     lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -510,7 +533,9 @@ def decoding_job(benchmark: Path, log: Path, root: Path) -> tuple[str, Path, int
         seconds = float(benchmark.read_text(encoding="utf-8").splitlines()[1].split("\t")[0])
     except (IndexError, ValueError):
         return None
-    return "cpu" if "--use-cpu" in command else "gpu", root / model, count_lines(root / source), seconds
+    folders = list(itertools.takewhile(lambda arg: not arg.startswith("--"), command[command.index("--models") + 1:]))
+    return ("cpu" if "--use-cpu" in command else "gpu", root / model, count_lines(root / source) * len(folders),
+            seconds)
 
 
 def measure(config: dict[str, Any], startup: dict[str, dict[str, float]], root: Path = Path(".")) -> Measured:
@@ -562,11 +587,12 @@ def measurement_files(config: dict[str, Any], root: Path = Path(".")) -> list[Pa
 
 
 def measurement_stamp(config: dict[str, Any], root: Path = Path(".")) -> str:
-    """A digest of the measurement files' names, sizes and times (and of the GPU check's results file): it
-    changes when finished jobs add some."""
+    """A digest of the measurement files' names, sizes and times (and of the GPU check's results file, the GPU
+    samples and the SLURM efficiency reports): it changes when finished jobs add some."""
     stamp = hashlib.sha1()
     gpu = gpu_results_path(config)
-    for path in [*measurement_files(config, root), *([gpu] if gpu and gpu.is_file() else [])]:
+    for path in [*measurement_files(config, root), *([gpu] if gpu and gpu.is_file() else []),
+                 *usage_files(config, SLURM_PROFILE, root)]:
         stat = path.stat()
         stamp.update(f"{path}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return stamp.hexdigest()
@@ -770,6 +796,8 @@ def cost_job(config: dict[str, Any], job: Job, device: str, rates: Rates) -> Row
         return Row(job, device, job.updates, "updates", tokens, "tokens/s", source, wall,
                    wall if device == "gpu" else 0.0, cpu, limit_seconds, wait)
     sentences_per_second, source = rates.decode(device, job.arch)
+    if job.models > 1:  # an ensemble: each sentence goes through every member, N x one model's time
+        sentences_per_second, source = sentences_per_second / job.models, f"{source}, / {job.models} (ensemble)"
     spec = rates.device(job.arch, device)
     wall = spec.startup_seconds + job.sentences / sentences_per_second if job.sentences else 0.0
     return Row(job, device, job.sentences, "sentences", sentences_per_second, "sentences/s", source, wall,
@@ -798,6 +826,182 @@ def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RUL
         rates.measured = measure(config, startup, root)
     rows = [cost_job(config, job, job_device(config, job.rule, gpu_rules), rates) for job in jobs(config, corpus)]
     return rows, corpus, rates
+
+
+# ---- What the run used: GPU samples (scripts/gpu_monitor.py) and SLURM efficiency reports ---------------------
+EFFICIENCY_REPORTS = "efficiency_report_*.csv"  # snakemake-executor-plugin-slurm's name: efficiency_report_<run>.csv
+
+
+@dataclass(frozen=True)
+class SlurmStep:
+    """One job step of a SLURM efficiency report: its job's rule and wildcards (from the job's comment
+    `rule_<rule>_wildcards_<values>`; "" where the cluster keeps no comments), elapsed and CPU seconds, CPUs,
+    peak resident memory and the memory requested (MB)."""
+
+    rule: str
+    wildcards: str
+    job_id: str
+    elapsed: float
+    cpu: float
+    cpus: int
+    max_rss_mb: float
+    requested_mb: float
+
+
+def efficiency_folder(profile: Path | None, root: Path = Path(".")) -> Path:
+    """Where the SLURM profile has snakemake-executor-plugin-slurm write its efficiency reports: its
+    slurm-efficiency-report-path (a relative one from the folder Snakemake runs in, `root`), else `root` (the
+    plugin's default, the working folder)."""
+    spec = yaml.safe_load(profile.read_text(encoding="utf-8")) if profile is not None and profile.is_file() else {}
+    value = (spec or {}).get("slurm-efficiency-report-path")
+    folder = Path(str(value)) if value else Path(".")
+    return folder if folder.is_absolute() else root / folder
+
+
+def efficiency_reports(profile: Path | None, root: Path = Path(".")) -> list[Path]:
+    """The efficiency reports of the runs so far (one per run of the SLURM executor that asked for one)."""
+    return sorted(efficiency_folder(profile, root).glob(EFFICIENCY_REPORTS))
+
+
+def read_efficiency_report(path: Path) -> list[SlurmStep]:
+    """The job steps of one efficiency report, the plugin's CSV (pandas' index column, then JobID, JobName,
+    RuleName (absent without job comments), Elapsed, TotalCPU, NNodes, NCPUS, MaxRSS, ReqMem, Elapsed_sec,
+    TotalCPU_sec, MaxRSS_MB, RequestedMem_MB, MainJobID, CPU Efficiency (%), Memory Usage (%)). A row whose
+    numbers do not parse is left out."""
+    steps = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rule, _, wildcards = (row.get("RuleName") or "").removeprefix("rule_").partition("_wildcards_")
+            try:
+                steps.append(SlurmStep(rule, wildcards, row["JobID"], float(row["Elapsed_sec"]),
+                                       float(row["TotalCPU_sec"]), int(float(row["NCPUS"])),
+                                       float(row["MaxRSS_MB"] or 0), float(row["RequestedMem_MB"] or 0)))
+            except (KeyError, TypeError, ValueError):
+                continue
+    return steps
+
+
+@dataclass
+class Used:
+    """What the jobs that ran left: their GPU samples (under `logs`) and the SLURM efficiency reports' steps."""
+
+    logs: Path
+    gpu: list[gpu_monitor.JobUsage]
+    reports: list[Path]
+    slurm: list[SlurmStep]
+
+
+def used(config: dict[str, Any], profile: Path | None = SLURM_PROFILE, root: Path = Path(".")) -> Used:
+    """The GPU samples under outdir's logs/ and the efficiency reports where the SLURM profile puts them."""
+    logs = root / sc.paths(config["outdir"]).logs
+    reports = efficiency_reports(profile, root)
+    return Used(logs, gpu_monitor.job_usages(logs), reports, [s for r in reports for s in read_efficiency_report(r)])
+
+
+def usage_files(config: dict[str, Any], profile: Path | None = SLURM_PROFILE, root: Path = Path(".")) -> list[Path]:
+    """The files `used` reads (so that the rule can redo the estimate when they change)."""
+    return [*gpu_monitor.sample_files(root / sc.paths(config["outdir"]).logs), *efficiency_reports(profile, root)]
+
+
+@dataclass(frozen=True)
+class RuleGpu:
+    """A rule's GPU samples: jobs sampled, samples, seconds sampled (each job's first to last sample), utilisation
+    (%) over every sampled line and at its peak, peak memory used and the GPUs' memory (MiB)."""
+
+    jobs: int
+    samples: int
+    seconds: float
+    utilization_mean: float
+    utilization_peak: float
+    memory_peak: float
+    memory_total: float
+
+
+def gpu_by_rule(usages: list[gpu_monitor.JobUsage]) -> dict[str, RuleGpu]:
+    by_rule: dict[str, list[gpu_monitor.JobUsage]] = defaultdict(list)
+    for usage in usages:
+        by_rule[usage.rule].append(usage)
+    return {rule: RuleGpu(len(jobs), sum(u.samples for u in jobs), sum(u.seconds for u in jobs),
+                          sum(u.utilization_mean * u.lines for u in jobs) / sum(u.lines for u in jobs),
+                          max(u.utilization_peak for u in jobs), max(u.memory_peak for u in jobs),
+                          max(u.memory_total for u in jobs))
+            for rule, jobs in sorted(by_rule.items())}
+
+
+@dataclass(frozen=True)
+class RuleSlurm:
+    """A rule's SLURM job steps: how many, elapsed and CPU seconds, CPU efficiency (CPU time over elapsed x CPUs,
+    %), the peak resident memory (MB) and its peak share of the memory requested (%)."""
+
+    steps: int
+    elapsed: float
+    cpu: float
+    cpu_efficiency: float
+    max_rss_mb: float
+    memory_share_peak: float
+
+
+def slurm_by_rule(steps: list[SlurmStep]) -> dict[str, RuleSlurm]:
+    by_rule: dict[str, list[SlurmStep]] = defaultdict(list)
+    for step in steps:
+        by_rule[step.rule].append(step)
+    result = {}
+    for rule, group in sorted(by_rule.items()):
+        allotted = sum(s.elapsed * max(1, s.cpus) for s in group)
+        cpu = sum(s.cpu for s in group)
+        result[rule] = RuleSlurm(len(group), sum(s.elapsed for s in group), cpu,
+                                 100 * cpu / allotted if allotted else 0.0, max(s.max_rss_mb for s in group),
+                                 max((100 * s.max_rss_mb / s.requested_mb for s in group if s.requested_mb),
+                                     default=0.0))
+    return result
+
+
+def usage_lines(rows: list[Row], use: Used) -> list[str]:
+    """OUT.md's section on what the run used, each rule against the estimate; none without GPU samples or
+    efficiency reports."""
+    if not use.gpu and not use.reports:
+        return []
+    estimated: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        estimated[row.job.rule].append(row)
+
+    def per_job(rule: str) -> str:
+        jobs = estimated.get(rule)
+        return f"{len(jobs)} | {hours(sum(r.wall for r in jobs) / len(jobs))}" if jobs else "— | —"
+
+    lines = ["", "## What the run used", "",
+             "Recorded by the jobs that ran, beside the estimate above (which they do not change): the estimate is of"
+             " every job of the configuration at its full budget, while a run may have run only some of them, and"
+             " SLURM's records also hold failed and repeated attempts."]
+    if use.reports:
+        by_rule = slurm_by_rule(use.slurm)
+        gpu_rules = {r.job.rule for r in rows if r.device == "gpu"}
+        used_gpu = sum(s.elapsed for s in use.slurm if s.rule in gpu_rules)
+        lines += ["", f"### SLURM ({len(use.reports)} efficiency reports of snakemake-executor-plugin-slurm, from"
+                  f" sacct: {len(use.slurm)} job steps)", "",
+                  "| rule | job steps | elapsed hours | hours a step | estimated jobs | estimated hours a job |"
+                  " CPU efficiency (%) | peak memory (MB) | peak share of the memory requested (%) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for rule, r in by_rule.items():
+            lines.append(f"| {rule or '(no job comments)'} | {r.steps} | {hours(r.elapsed)} |"
+                         f" {hours(r.elapsed / r.steps)} | {per_job(rule)} | {r.cpu_efficiency:.1f} |"
+                         f" {r.max_rss_mb:,.0f} | {r.memory_share_peak:.1f} |")
+        lines += ["", f"GPU-hours used (the elapsed time of the GPU rules' steps, one GPU each): **{hours(used_gpu)}**,"
+                  f" against {hours(sum(r.gpu for r in rows))} estimated for every job."]
+    if use.gpu:
+        lines += ["", f"### GPU samples (nvidia-smi, {len(use.gpu)} jobs: {use.logs}/<rule>/<job>{gpu_monitor.SUFFIX})",
+                  "", "| rule | jobs sampled | hours sampled | hours a job | estimated jobs | estimated hours a job |"
+                  " mean utilisation (%) | peak utilisation (%) | peak memory (MiB) | GPU memory (MiB) |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for rule, g in gpu_by_rule(use.gpu).items():
+            lines.append(f"| {rule} | {g.jobs} | {hours(g.seconds)} | {hours(g.seconds / g.jobs)} | {per_job(rule)} |"
+                         f" {g.utilization_mean:.1f} | {g.utilization_peak:.0f} | {g.memory_peak:,.0f} |"
+                         f" {g.memory_total:,.0f} |")
+        lines += ["", "Per job:", "", "| rule | job | samples | hours | mean utilisation (%) | peak utilisation (%) |"
+                  " peak memory (MiB) |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {u.rule} | {u.job} | {u.samples} | {hours(u.seconds)} | {u.utilization_mean:.1f} |"
+                  f" {u.utilization_peak:.0f} | {u.memory_peak:,.0f} |" for u in use.gpu]
+    return lines
 
 
 # ---- Output --------------------------------------------------------------------------------------------------
@@ -887,8 +1091,10 @@ def throughput_lines(rates: Rates, trainer: str, heading: bool) -> list[str]:
     return lines
 
 
-def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rates, cpu_only: list[Row]) -> str:
-    """results/cost.md: totals per group, the throughputs and every assumption."""
+def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rates, cpu_only: list[Row],
+             use: Used | None = None) -> str:
+    """results/cost.md: totals per group, the throughputs and every assumption; then, where the run left GPU
+    samples or SLURM efficiency reports (`use`), what it used."""
     gpu_total, cpu_total = sum(r.gpu for r in rows), sum(r.cpu for r in rows)
     inside = sum(r.cpu for r in rows if r.device == "gpu")
     waiting = [r for r in rows if r.wait > 0]
@@ -924,6 +1130,10 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
         *(f"- Teacher {d}: {corpus.teacher_tokens[d]:,} BPE target tokens an epoch ({corpus.sources['tokens ' + d]});"
           f" {config['teacher']['max_epochs']} epochs of {teacher['batch-size']}-token batches."
           for d in corpus.teacher_tokens),
+        *([f"- Teacher ensembles (teacher.ensemble {sc.ensemble_size(config)}): each member trains like one teacher;"
+           " each member translates dev and test on its own, and the ensemble's decodings (distillation, its dev and"
+           f" test) take {sc.ensemble_size(config)} x one model's time per sentence (every sentence goes through"
+           " every member)."] if sc.ensemble_size(config) > 1 else []),
         "- Students: checkpoints x checkpoint-frequency updates (--max-updates) of batch-size target tokens"
         + (" (Sockeye 3: checkpoint-interval updates of sockeye3_train's batch-size)." if transformers else "."),
         "- Throughput depends neither on the batch size nor on the sentence length; decodings at decoding.beam_size"
@@ -937,6 +1147,7 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
         "- Not counted: the download, corpus preparation, BPE, statistics, splits, gathers, concatenations, tables"
         " and figures (CPU jobs of seconds to minutes each), queueing, failed attempts.",
     ]
+    lines += usage_lines(rows, use) if use is not None else []
     return "\n".join(lines) + "\n"
 
 
@@ -944,7 +1155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config-json", required=True, help="the merged configuration as JSON")
     parser.add_argument("--gpu-profile", type=Path, default=SLURM_PROFILE,
-                        help="Snakemake profile whose set-resources name the GPU rules (default: profiles/slurm)")
+                        help="Snakemake profile whose set-resources name the GPU rules and whose"
+                        " slurm-efficiency-report-path holds the efficiency reports (default: profiles/slurm)")
     parser.add_argument("--csv", type=Path, required=True)
     parser.add_argument("--md", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -957,7 +1169,8 @@ def main(argv: list[str] | None = None) -> int:
     cpu_only, _, _ = estimate(config, gpu_rules, device="cpu")
     write_csv(rows, args.csv)
     args.md.parent.mkdir(parents=True, exist_ok=True)
-    args.md.write_text(markdown(config, rows, corpus, rates, cpu_only), encoding="utf-8")
+    args.md.write_text(markdown(config, rows, corpus, rates, cpu_only, used(config, args.gpu_profile)),
+                       encoding="utf-8")
     print(f"{len(rows)} jobs: {sum(r.gpu for r in rows) / 3600:,.1f} GPU-hours, "
           f"{sum(r.cpu for r in rows) / 3600:,.1f} CPU core-hours", file=sys.stderr)
     return 0

@@ -11,6 +11,15 @@ hypotheses are de-BPE'd. A part `NAME:RANK` pairs the RANK-th hypothesis with th
 writes DIR/NAME/train.{input-lang,hyp-lang}. A pair whose hypothesis is empty or missing is left out of that
 part and counted in the report; never misaligned, never silently dropped.
 
+`filter` writes a filtered part (cross-entropy filtering, as OpusDistillery and mozilla/translations do): the
+pairs of a part less the `--drop` share whose scores (`--scores`, one cost per pair: the negative
+log-probability that the teacher of the other direction gives the real sentence after reading the hypothesis;
+scripts/score.py) are highest, floor(share x pairs) of them, the later line first on equal costs; its report
+gives the counts, the threshold, the dropped lines and the distribution of the scores (all, kept, dropped).
+
+    python distill.py filter --src kd/train.de --trg kd/train.en --langs de en --scores SCORES --drop 0.05
+                             --source-part kd --normalize length --outdir DIR --report REPORT.json
+
 A part `NAME:oracle` is sequence-level interpolation (Kim & Rush 2016; the paper's footnote 1): per sentence,
 the hypothesis of the n-best list with the highest sentence BLEU (sacrebleu, smoothed, on the tokenized text)
 against the real target (`--reference`), the best-ranked one on ties; the report counts the ranks chosen.
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -122,6 +132,63 @@ def gather(
     return report
 
 
+def read_scores(path: str | Path, expected: int) -> list[float]:
+    """One score per line (a cost: the scorer's negative log-probability, lower is better), checked against the
+    part's size; CorpusError naming the file and line of anything that is not a finite number."""
+    scores = []
+    for number, line in enumerate(read_lines(path), start=1):
+        try:
+            value = float(line.split("\t")[0])
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise CorpusError(f"{path}:{number}: not a score: {line[:60]!r}")
+        scores.append(value)
+    if len(scores) != expected:
+        raise CorpusError(f"{path} has {len(scores)} scores but the part has {expected} pairs")
+    return scores
+
+
+def worst(scores: list[float], share: float) -> set[int]:
+    """The 0-based lines of the floor(share x lines) highest costs; on equal costs the later line goes first."""
+    count = math.floor(share * len(scores) + 1e-9)
+    return set(sorted(range(len(scores)), key=lambda i: (-scores[i], -i))[:count])
+
+
+def distribution(values: list[float], bins: int = 10) -> dict[str, object]:
+    """Quantiles and an equal-width histogram of scores (empty: counts only)."""
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+    low, high = ordered[0], ordered[-1]
+    width = (high - low) / bins or 1.0
+    counts = [0] * bins
+    for value in ordered:
+        counts[min(int((value - low) / width), bins - 1)] += 1
+    quantile = {f"p{q:02d}": ordered[min(len(ordered) - 1, math.floor(q / 100 * len(ordered)))]
+                for q in (5, 25, 50, 75, 95)}
+    return {"count": len(ordered), "mean": round(sum(ordered) / len(ordered), 6), "min": low, **quantile,
+            "max": high, "histogram": {"edges": [round(low + i * width, 6) for i in range(bins + 1)], "counts": counts}}
+
+
+def filter_part(src: str | Path, trg: str | Path, scores_path: str | Path, share: float, outdir: str | Path,
+                langs: tuple[str, str], source: str, normalize: str) -> dict[str, object]:
+    """Cross-entropy filtering: write the pairs of a part (`src`, `trg`: its two sides, `langs`) less the share
+    with the highest costs in `scores_path` (one per pair) to outdir/train.{lang}; return the report."""
+    sides = [read_lines(src), read_lines(trg)]
+    if len(sides[0]) != len(sides[1]):
+        raise CorpusError(f"{src} has {len(sides[0])} lines but {trg} has {len(sides[1])}")
+    scores = read_scores(scores_path, len(sides[0]))
+    dropped = worst(scores, share)
+    for lang, lines in zip(langs, sides, strict=True):
+        write_lines(Path(outdir) / f"train.{lang}", [line for i, line in enumerate(lines) if i not in dropped])
+    kept = [score for i, score in enumerate(scores) if i not in dropped]
+    return {"filter": source, "share": share, "normalize": normalize, "pairs": len(scores),
+            "dropped": len(dropped), "kept": len(kept), "threshold": max(kept) if kept else None,
+            "dropped_lines": sorted(i + 1 for i in dropped), "scores": distribution(scores),
+            "scores_kept": distribution(kept), "scores_dropped": distribution([scores[i] for i in dropped])}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,10 +206,28 @@ def main(argv: list[str] | None = None) -> int:
     p_gather.add_argument("--reference", help="the real targets of the input, for a part of rank oracle")
     p_gather.add_argument("--outdir", required=True)
     p_gather.add_argument("--report", required=True)
+    p_filter = sub.add_parser("filter")
+    p_filter.add_argument("--src", required=True, help="the part's side in the source language")
+    p_filter.add_argument("--trg", required=True, help="the part's side in the target language")
+    p_filter.add_argument("--langs", nargs=2, required=True, metavar=("SRC", "TRG"))
+    p_filter.add_argument("--scores", required=True, help="one cost per pair (lower is better)")
+    p_filter.add_argument("--drop", type=float, required=True, help="the share of pairs to drop, worst first")
+    p_filter.add_argument("--source-part", required=True, help="the name of the part filtered (for the report)")
+    p_filter.add_argument("--normalize", required=True, help="how the scores were normalised (for the report)")
+    p_filter.add_argument("--outdir", required=True)
+    p_filter.add_argument("--report", required=True)
     args = parser.parse_args(argv)
     try:
         if args.command == "split":
             split(args.input, args.shards, args.outdir)
+            return 0
+        if args.command == "filter":
+            if not 0 < args.drop < 1:
+                parser.error(f"--drop {args.drop}: a share between 0 and 1")
+            report = filter_part(args.src, args.trg, args.scores, args.drop, args.outdir, tuple(args.langs),
+                                 args.source_part, args.normalize)
+            Path(args.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            print(json.dumps({k: v for k, v in report.items() if k != "dropped_lines"}), file=sys.stderr)
             return 0
         parts: dict[str, int | str] = {}
         for spec in args.part:

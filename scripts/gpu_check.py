@@ -17,8 +17,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol, TypeVar
 
 MXNET_MAX_COMPUTE_CAPABILITY = (8, 6)
 QUERY = "index,uuid,name,compute_cap,driver_version,memory.total"
@@ -52,10 +53,23 @@ def parse_query(text: str) -> list[Gpu]:
     return gpus
 
 
-def visible(gpus: list[Gpu], cuda_visible_devices: str | None) -> list[Gpu]:
-    """The GPUs a process sees under CUDA_VISIBLE_DEVICES (None: all; entries are indices or UUIDs)."""
+class Identified(Protocol):
+    """What `visible` needs of a GPU: nvidia-smi's index and UUID (a Gpu; a sample row of scripts/gpu_monitor.py)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def uuid(self) -> str: ...
+
+
+G = TypeVar("G", bound=Identified)
+
+
+def visible(gpus: Sequence[G], cuda_visible_devices: str | None) -> list[G]:
+    """The GPUs a process sees under CUDA_VISIBLE_DEVICES (None: all; entries are indices or UUIDs), in its order."""
     if cuda_visible_devices is None:
-        return gpus
+        return list(gpus)
     chosen = []
     for entry in filter(None, (e.strip() for e in cuda_visible_devices.split(","))):
         match = [g for g in gpus if str(g.index) == entry or g.uuid == entry or g.uuid.startswith(entry)]

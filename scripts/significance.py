@@ -1,13 +1,16 @@
 """Paired bootstrap resampling (sacrebleu's own, `--paired-bs`) of one student against its baseline.
 
-    python significance.py --hyp SYSTEM.bpe --baseline-hyp BASELINE.bpe --ref TEST.trg --output P.json
+    python significance.py --hyp SYSTEM --baseline-hyp BASELINE --ref TEST.trg --output P.json [--metric bleu]
                            [--tokenize none] [--samples 1000] [--seed 12345] [--model NAME --baseline-model NAME]
 
-Both students share architecture, dropout, budget and trial (seed) and differ only in their training data;
-their test translations are de-BPE'd as in evaluate.py and compared on tokenized BLEU. sacrebleu resamples the
-test set `--samples` times and reports a two-sided p-value for "the BLEU difference is due to chance".
-The output names both models and the system student's coordinates (as evaluate.py's run files do); FORMAT
-numbers its fields (SIGNIFICANCE_FIELDS).
+Both students share architecture, dropout, budget and trial (seed) and differ only in their training data. They
+are compared on the metric that the tables show (config `evaluation.metric`, `--metric`): `bleu`, the paper's
+tokenized BLEU, and `chrf`, on their BPE test translations de-BPE'd as in evaluate.py against the tokenized
+reference; `bleu_detok`, sacrebleu's default BLEU (13a), on their detokenized translations (evaluate.py's
+`--detok-output`) against the detokenized reference (scripts/detok.py). sacrebleu resamples the test set
+`--samples` times and reports a two-sided p-value for "the difference is due to chance".
+The output names the metric, both models and the system student's coordinates (as evaluate.py's run files do);
+FORMAT numbers its fields (SIGNIFICANCE_FIELDS).
 """
 
 from __future__ import annotations
@@ -19,27 +22,42 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import model_fields, read_hypotheses
+from evaluate import model_fields, read_hypotheses, read_references
+from slkd_config import METRICS
 
-FORMAT = 2  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
-SIGNIFICANCE_FIELDS = ("format", "model", "student", "baseline_model", "system", "baseline", "bleu",
-                       "baseline_bleu", "difference", "p_value", "ci95", "samples", "signature")
+FORMAT = 3  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
+SIGNIFICANCE_FIELDS = ("format", "model", "student", "baseline_model", "system", "baseline", "metric", "score",
+                       "baseline_score", "difference", "p_value", "ci95", "samples", "signature")
+
+
+def metric(name: str, tokenize: str = "none") -> Any:
+    """The sacrebleu metric object of a metric's name: `bleu` with `tokenize` (none: on tokenized text),
+    `bleu_detok` with sacrebleu's defaults, `chrf` (chrF2)."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    if name == "bleu":
+        return BLEU(tokenize=tokenize, force=tokenize == "none")
+    if name == "bleu_detok":
+        return BLEU()
+    if name == "chrf":
+        return CHRF()
+    raise ValueError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
 def paired_bootstrap(
     system: list[str], baseline: list[str], refs: list[str], tokenize: str = "none", samples: int = 1000,
-    seed: int = 12345,
+    seed: int = 12345, metric_name: str = "bleu",
 ) -> dict[str, Any]:
-    """BLEU of both systems, the difference and sacrebleu's paired bootstrap p-value, with its signature."""
+    """The metric's score of both systems, the difference and sacrebleu's paired bootstrap p-value, with its
+    signature."""
     if not len(system) == len(baseline) == len(refs):
         raise ValueError(f"line counts differ: system {len(system)}, baseline {len(baseline)}, references"
                          f" {len(refs)}")
+    scorer = metric(metric_name, tokenize)
     os.environ["SACREBLEU_SEED"] = str(seed)  # PairedTest reads its seed from the environment
-    from sacrebleu.metrics import BLEU
     from sacrebleu.significance import PairedTest
 
-    bleu = BLEU(tokenize=tokenize, force=tokenize == "none")
-    signatures, scores = PairedTest([("baseline", baseline), ("system", system)], {"BLEU": bleu}, [refs],
+    signatures, scores = PairedTest([("baseline", baseline), ("system", system)], {metric_name: scorer}, [refs],
                                     test_type="bs", n_samples=samples)()
     (name, signature), = signatures.items()
     base_result, system_result = scores[name]
@@ -47,8 +65,9 @@ def paired_bootstrap(
     # difference 0) would get its smallest p-value; identical translations cannot differ by chance: p = 1
     p_value = 1.0 if system == baseline else float(system_result.p_value)
     return {
-        "bleu": round(system_result.score, 2),
-        "baseline_bleu": round(base_result.score, 2),
+        "metric": metric_name,
+        "score": round(system_result.score, 2),
+        "baseline_score": round(base_result.score, 2),
         "difference": round(system_result.score - base_result.score, 2),
         "p_value": p_value,
         "ci95": round(float(system_result.ci), 2),
@@ -59,8 +78,10 @@ def paired_bootstrap(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--hyp", required=True, help="the system's BPE test translations")
+    parser.add_argument("--hyp", required=True, help="the system's test translations: BPE (detokenized for"
+                        " bleu_detok)")
     parser.add_argument("--baseline-hyp", required=True, help="the baseline's, same sentences")
+    parser.add_argument("--metric", choices=METRICS, default="bleu", help="the metric compared (evaluation.metric)")
     parser.add_argument("--ref", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--tokenize", default="none")
@@ -69,10 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="", help="the system's model name (student/SMALL/kd/...)")
     parser.add_argument("--baseline-model", default="", help="the baseline's")
     args = parser.parse_args(argv)
-    refs = [line.rstrip("\n") for line in open(args.ref, encoding="utf-8")]
+    # detokenized translations are scored as they are; BPE ones de-BPE'd first
+    read = read_references if args.metric == "bleu_detok" else read_hypotheses
     try:
-        result = paired_bootstrap(read_hypotheses(args.hyp), read_hypotheses(args.baseline_hyp), refs,
-                                  args.tokenize, args.samples, args.seed)
+        result = paired_bootstrap(read(args.hyp), read(args.baseline_hyp), read_references(args.ref),
+                                  args.tokenize, args.samples, args.seed, args.metric)
     except ValueError as exc:
         print(f"ERROR: {args.hyp} vs {args.baseline_hyp} on {args.ref}: {exc}", file=sys.stderr)
         return 1

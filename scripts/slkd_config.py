@@ -28,7 +28,7 @@ SPLITS = ("train", "dev", "test")
 # under these configuration keys.
 DEFAULT_BACKEND = "sockeye1"
 # The rules whose jobs run a trainer (training or decoding): the GPU rules of profiles/slurm
-TRAINER_RULES = ("train_teacher", "train_student", "distill", "translate_test", "translate_dev")
+TRAINER_RULES = ("train_teacher", "train_student", "distill", "score_part", "translate_test", "translate_dev")
 BACKEND_KEYS = {
     "sockeye1": {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"},
     "sockeye3": {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"},
@@ -38,6 +38,11 @@ BACKEND_KEYS = {
 # WORKFLOW_ENV.
 BACKEND_ENVS = {"sockeye1": "envs/sockeye.yaml", "sockeye3": "envs/sockeye3.yaml"}
 WORKFLOW_ENV = "envs/workflow.yaml"
+# The metrics a table can show (config evaluation.metric, evaluation.columns), each a run file's key with its
+# `<key>_signature` (scripts/evaluate.py): the paper's tokenized BLEU, detokenized BLEU (sacrebleu's default 13a
+# on Moses-detokenized text: scored only when a table shows it) and chrF
+METRICS = ("bleu", "bleu_detok", "chrf")
+DETOK = "bleu_detok"
 
 
 def merge_config(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -169,9 +174,10 @@ def backend_of(config: dict[str, Any], name: str) -> str:
 
 
 def model_architecture(config: dict[str, Any], model: str) -> str:
-    """The architecture name of a `{model}`: teacher.architecture for a teacher, else the student's own."""
+    """The architecture name of a `{model}`: teacher.architecture for a teacher (any member, the ensemble), else
+    the student's own."""
     info = parse_model(model)
-    return config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
+    return info["architecture"] if info["kind"] == "student" else config["teacher"]["architecture"]
 
 
 def model_backend(config: dict[str, Any], model: str) -> str:
@@ -200,6 +206,11 @@ def check_config(config: dict[str, Any]) -> None:
             f"teacher.architecture: unknown architecture {config['teacher']['architecture']!r}"
             f" (defined: {', '.join(architectures)})"
         )
+    teacher_backend = backend_of(config, config["teacher"]["architecture"])
+    if ensemble_size(config) > 1 and ensemble_mode(config) == "log_linear" and teacher_backend == "sockeye3":
+        raise ConfigError("teacher.ensemble_mode: log_linear fails in Sockeye 3.1.34, the teacher's backend (its"
+                          " beam search calls log_softmax() without a dimension: a TypeError at the first sentence);"
+                          " use linear")
     if BASE in datasets:
         raise ConfigError("datasets.base: `base` names the real bitext; call the dataset e.g. `baseline`")
     if BASE in config["parts"]:
@@ -225,6 +236,12 @@ def check_config(config: dict[str, Any]) -> None:
     if decoding["nbest"] > decoding["beam_size"]:  # Sockeye refuses it only when the teacher distils
         raise ConfigError(f"decoding.nbest: {decoding['nbest']} hypotheses from a beam of {decoding['beam_size']}"
                           " (decoding.beam_size); Sockeye's n-best list holds at most the beam")
+    for name, spec in config["parts"].items():
+        source = spec.get("filter")
+        if source is not None and (source not in config["parts"] or "filter" in config["parts"][source]):
+            unfiltered = [p for p, s in config["parts"].items() if "filter" not in s]
+            raise ConfigError(f"parts.{name}.filter: {source!r} is not a part that a teacher writes"
+                              f" (those: {', '.join(unfiltered) or 'none'}; config `parts`)")
     for part in parts(config).values():
         if part.hypothesis != ORACLE and part.hypothesis > nbest(config, part.teacher):
             raise ConfigError(f"parts.{part.name}.hypothesis: rank {part.hypothesis} of an n-best list of"
@@ -233,6 +250,7 @@ def check_config(config: dict[str, Any]) -> None:
     if baseline not in datasets:
         raise ConfigError(f"evaluation.significance.baseline: unknown dataset {baseline!r}"
                           f" (defined: {', '.join(datasets)})")
+    check_metrics(config)
     check_claims(config)
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
@@ -276,6 +294,38 @@ def compared_students(config: dict[str, Any], table: str) -> list[Student]:
     if baseline not in config["tables"][table]["datasets"]:
         return []
     return [s for s in students(config, [table]) if s.dataset != baseline]
+
+
+def table_metric(config: dict[str, Any]) -> str:
+    """The metric the tables and claims show and the paired bootstrap compares (evaluation.metric; bleu, the
+    paper's tokenized BLEU, by default)."""
+    return config["evaluation"].get("metric", "bleu")
+
+
+def metric_columns(config: dict[str, Any]) -> list[str]:
+    """The metrics shown beside it (evaluation.columns; none by default)."""
+    return list(config["evaluation"].get("columns") or [])
+
+
+def detok_used(config: dict[str, Any]) -> bool:
+    """Whether a table shows detokenized BLEU: then each student's translations are detokenized and scored."""
+    return DETOK in (table_metric(config), *metric_columns(config))
+
+
+def check_metrics(config: dict[str, Any]) -> None:
+    """ConfigError, naming the key, for an unknown metric or one shown twice (evaluation.metric, columns)."""
+    metric = table_metric(config)
+    if metric not in METRICS:
+        raise ConfigError(f"evaluation.metric: unknown metric {metric!r} (known: {', '.join(METRICS)})")
+    seen = []
+    for i, name in enumerate(metric_columns(config)):
+        if name not in METRICS:
+            raise ConfigError(f"evaluation.columns[{i}]: unknown metric {name!r} (known: {', '.join(METRICS)})")
+        if name == metric:
+            raise ConfigError(f"evaluation.columns[{i}]: {name!r} is the tables' metric already (evaluation.metric)")
+        if name in seen:
+            raise ConfigError(f"evaluation.columns[{i}]: {name!r} is shown twice")
+        seen.append(name)
 
 
 def check_claims(config: dict[str, Any]) -> None:
@@ -332,11 +382,37 @@ class Part:
     name: str
     teacher: str
     hypothesis: int | str
+    # A filtered part (config `filter`): the pairs of the part `filtered` (same teacher and hypothesis), scored
+    # by the teacher of the other direction, less the `drop` share with the worst scores (cross-entropy
+    # filtering); `normalize`: `length` (per token) or `none` (per sentence)
+    filtered: str | None = None
+    drop: float = 0.0
+    normalize: str = "length"
+
+
+FILTER_NORMALIZE = ("length", "none")
 
 
 def parts(config: dict[str, Any]) -> dict[str, Part]:
-    """The table of parts, in config order."""
-    return {name: Part(name, spec["teacher"], spec["hypothesis"]) for name, spec in config["parts"].items()}
+    """The table of parts, in config order; a filtered part takes its teacher and hypothesis from the part it
+    filters (check_config has checked that this one exists and is not filtered itself)."""
+    table = config["parts"]
+    result = {}
+    for name, spec in table.items():
+        if "filter" in spec:
+            source = table.get(spec["filter"], {})
+            result[name] = Part(name, source.get("teacher", ""), source.get("hypothesis", 1), spec["filter"],
+                                spec["drop"], spec.get("normalize", "length"))
+        else:
+            result[name] = Part(name, spec["teacher"], spec["hypothesis"])
+    return result
+
+
+def filter_scorer(config: dict[str, Any], part: Part) -> str:
+    """The direction of the teacher that scores a filtered part's pairs: the other one than the part's (it reads
+    the part's hypothesis side and scores the real sentence)."""
+    other = "backward" if part.teacher == "forward" else "forward"
+    return directions(config)[other]
 
 
 def part_direction(config: dict[str, Any], part: Part) -> str:
@@ -358,6 +434,7 @@ def parts_used(config: dict[str, Any], tables: list[str] | None = None) -> list[
     if tables is None:
         names |= {s.dataset for s in grid_students(config)}
     used = {part for name in names for part in config["datasets"][name]}
+    used |= {config["parts"][part]["filter"] for part in used if "filter" in config["parts"].get(part, {})}
     return [part for part in [BASE, *config["parts"]] if part in used]
 
 
@@ -460,11 +537,27 @@ def directions(config: dict[str, Any]) -> dict[str, str]:
     return {"forward": f"{src}-{trg}", "backward": f"{trg}-{src}"}
 
 
-def teachers_used(config: dict[str, Any]) -> list[str]:
-    """Directions of the teachers that the tables' and the grid's datasets need."""
+def distilling_teachers(config: dict[str, Any]) -> list[str]:
+    """Directions of the teachers whose beam writes a part that the tables' and the grid's datasets need."""
     table = parts(config)
     teachers = {table[name].teacher for name in parts_used(config) if name != BASE}
     return [direction for teacher, direction in directions(config).items() if teacher in teachers]
+
+
+def scored_parts(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(part, normalisation) of each part whose pairs a used filtered part needs scored, once each."""
+    table = parts(config)
+    used = [table[name] for name in parts_used(config) if name != BASE and table[name].filtered]
+    return sorted({(part.filtered, part.normalize) for part in used if part.filtered})
+
+
+def teachers_used(config: dict[str, Any]) -> list[str]:
+    """Directions of the teachers that the tables' and the grid's datasets need: those that distil and those
+    that score a part for a filtered part (cross-entropy filtering)."""
+    table = parts(config)
+    scoring = {filter_scorer(config, table[name]) for name, _normalize in scored_parts(config)}
+    needed = set(distilling_teachers(config)) | scoring
+    return [direction for direction in directions(config).values() if direction in needed]
 
 
 # Trainer flags, each traced to the configuration key it comes from: {flag: (value, key)}. A section's flags
@@ -507,7 +600,7 @@ def checkpoint_interval(flags: dict[str, Any]) -> int:
     return int(flags.get("checkpoint-interval", flags.get("checkpoint-frequency")))
 
 
-def traced_teacher_flags(config: dict[str, Any]) -> Traced:
+def traced_teacher_flags(config: dict[str, Any], member: int = 1) -> Traced:
     """`teacher_flags` with their keys."""
     teacher = config["teacher"]
     flags = traced_model_flags(config, teacher["architecture"], teacher["dropout"])
@@ -515,13 +608,14 @@ def traced_teacher_flags(config: dict[str, Any]) -> Traced:
     flags["max-num-epochs"] = (teacher["max_epochs"], "teacher.max_epochs")
     if "max_updates" in teacher:
         flags["max-updates"] = (teacher["max_updates"], "teacher.max_updates")
-    flags["seed"] = (teacher["seed"], "teacher.seed")
+    flags["seed"] = (teacher["seed"] + member - 1, "teacher.seed")
     return flags
 
 
-def teacher_flags(config: dict[str, Any]) -> dict[str, Any]:
-    """Every sockeye.train flag of a teacher (A.2, A.4; epochs as configured)."""
-    return untraced(traced_teacher_flags(config))
+def teacher_flags(config: dict[str, Any], member: int = 1) -> dict[str, Any]:
+    """Every sockeye.train flag of a teacher (A.2, A.4; epochs as configured); member i of an ensemble
+    (teacher.ensemble) trains with seed teacher.seed + i - 1, so member 1 is the single teacher."""
+    return untraced(traced_teacher_flags(config, member))
 
 
 def traced_student_flags(config: dict[str, Any], student: Student, budget_key: str = "checkpoints",
@@ -562,7 +656,8 @@ def trainer_flag_sets(config: dict[str, Any]) -> dict[str, list[tuple[TrainerFla
         sets.setdefault(backend_of(config, name), {}).setdefault(argv, flags)
 
     if teachers_used(config):
-        add(config["teacher"]["architecture"], traced_teacher_flags(config))
+        for member in range(1, ensemble_size(config) + 1):
+            add(config["teacher"]["architecture"], traced_teacher_flags(config, member))
     for table in config["tables"]:
         for s in students(config, [table]):
             add(s.architecture, traced_student_flags(config, s, f"tables.{table}.checkpoints", "trials"))
@@ -600,19 +695,30 @@ def name_regex(names: list[str]) -> str:
 # ---- Layout: every model's name, spelled once ------------------------------------------------------------
 # A model's name is its folder under models/, its translations' folder and (students) its run file's path; the
 # student's is the matrix's coordinates. Everything else (paths(), the `{model}` wildcard constraint, the cost's
-# measurement globs, parse_model, the tests) is derived from these two patterns.
-TEACHER = "teacher/{direction}"
+# measurement globs, parse_model, the tests) is derived from these patterns. A teacher ensemble
+# (teacher.ensemble: N > 1): member 1 is TEACHER (the single teacher, its folder and seed), members 2..N are
+# MEMBER (`teacher/de-en.m2`, seed teacher.seed + 1, ...); the ensemble has no folder of its own, only its
+# decodings: ENSEMBLE names its translations (`data/translations/teacher/de-en.ensemble/`). TEACHERS is any of
+# the three: `{teacher}`, a name under teacher/ (train_teacher's wildcard: `de-en`, `de-en.m2`).
+TEACHERS = "teacher/{teacher}"
+TEACHER = fill(TEACHERS, teacher="{direction}")
+MEMBER = fill(TEACHERS, teacher="{direction}.m{member}")
+ENSEMBLE = fill(TEACHERS, teacher="{direction}.ensemble")
 STUDENT_COORDINATES = "{architecture}/{dataset}/{dropout}/ckpt{checkpoints}/trial{trial}"
 STUDENT = "student/" + STUDENT_COORDINATES
-MODEL_PATTERNS = {"teacher": TEACHER, "student": STUDENT}
+MODEL_PATTERNS = {"teacher": TEACHER, "member": MEMBER, "ensemble": ENSEMBLE, "student": STUDENT}
+TEACHER_KINDS = ("teacher", "member", "ensemble")  # the kinds of name that a direction's teacher decodes under
+# A field's values where a path component is not enough: a direction has no dot (`de-en`), so that a member's
+# or the ensemble's name is never read as a teacher's; a member's number is 2 or more (member 1 is TEACHER)
+FIELD_REGEX = {"direction": r"[^/.]+", "member": r"[2-9]|[1-9][0-9]+"}
 
 
 def pattern_regex(pattern: str, named: bool = True) -> str:
     """A regex matching `pattern`, each `{name}` a path component (a named group, or a plain one for a wildcard
-    constraint, where Snakemake's own groups carry the names)."""
+    constraint, where Snakemake's own groups carry the names), or what FIELD_REGEX allows it."""
     parts = FIELD.split(pattern)  # literal, name, literal, name, ..., literal
-    return "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" if named else "[^/]+"
-                   for i, part in enumerate(parts))
+    return "".join(re.escape(part) if i % 2 == 0 else f"(?{f'P<{part}>' if named else ':'}"
+                   f"{FIELD_REGEX.get(part, '[^/]+')})" for i, part in enumerate(parts))
 
 
 def pattern_glob(pattern: str) -> str:
@@ -620,17 +726,69 @@ def pattern_glob(pattern: str) -> str:
     return FIELD.sub("*", pattern)
 
 
-def model_regex() -> str:
-    """The `{model}` wildcard constraint: a teacher's or a student's name, no more."""
-    return "|".join(pattern_regex(p, named=False) for p in MODEL_PATTERNS.values())
+def model_regex(kinds: tuple[str, ...] = tuple(MODEL_PATTERNS)) -> str:
+    """The `{model}` wildcard constraint: a teacher's (its members', its ensemble's) or a student's name, no more;
+    or only the names of these kinds."""
+    return "|".join(pattern_regex(MODEL_PATTERNS[kind], named=False) for kind in kinds)
 
 
 _MODEL_NAME = {kind: re.compile(pattern_regex(p)) for kind, p in MODEL_PATTERNS.items()}
 
 
 def teacher_model(direction: str) -> str:
-    """The `{model}` name of a teacher: `teacher/de-en`."""
+    """The `{model}` name of a teacher: `teacher/de-en` (member 1 of an ensemble)."""
     return fill(TEACHER, direction=direction)
+
+
+def ensemble_size(config: dict[str, Any]) -> int:
+    """The members of each direction's teacher (teacher.ensemble; 1: a single teacher, the paper's)."""
+    return int(config["teacher"].get("ensemble", 1))
+
+
+def ensemble_mode(config: dict[str, Any]) -> str:
+    """How an ensemble combines its members' output distributions (teacher.ensemble_mode: sockeye.translate's
+    --ensemble-mode; linear, Sockeye's default, or log_linear)."""
+    return str(config["teacher"].get("ensemble_mode", "linear"))
+
+
+def member_model(direction: str, member: int) -> str:
+    """The `{model}` name of member `member` (1 ... teacher.ensemble) of a direction's teacher: member 1 is the
+    teacher (`teacher/de-en`), member 2 `teacher/de-en.m2`."""
+    return teacher_model(direction) if member == 1 else fill(MEMBER, direction=direction, member=member)
+
+
+def member_models(config: dict[str, Any], direction: str) -> list[str]:
+    """The `{model}` names of a direction's teacher's members, member 1 first (one: the single teacher)."""
+    return [member_model(direction, i) for i in range(1, ensemble_size(config) + 1)]
+
+
+def distilling_model(config: dict[str, Any], direction: str) -> str:
+    """The `{model}` that decodes for a direction's teacher: that distils, translates dev and test for the
+    teacher's results file and is held to the floor (teacher.min_bleu): the teacher, or with teacher.ensemble > 1
+    the ensemble of its members (`teacher/de-en.ensemble`)."""
+    return teacher_model(direction) if ensemble_size(config) == 1 else fill(ENSEMBLE, direction=direction)
+
+
+def decoding_members(config: dict[str, Any], model: str) -> list[str]:
+    """The models whose folders decode as `model`: an ensemble's members, else the model itself."""
+    info = parse_model(model)
+    return member_models(config, info["direction"]) if info["kind"] == "ensemble" else [model]
+
+
+def teacher_label(model: str) -> str:
+    """The `{teacher}` of a teacher's model name (TEACHERS): `de-en`, `de-en.m2`, `de-en.ensemble`."""
+    match = re.fullmatch(pattern_regex(TEACHERS), model)
+    if not match or parse_model(model)["kind"] not in TEACHER_KINDS:
+        raise ValueError(f"not a teacher's model name: {model!r}")
+    return match.group("teacher")
+
+
+def member_number(model: str) -> int:
+    """The member number of a teacher's model name: 1 for the teacher, i for `teacher/<direction>.m<i>`."""
+    info = parse_model(model)
+    if info["kind"] not in ("teacher", "member"):
+        raise ValueError(f"not a teacher member's model name: {model!r}")
+    return int(info.get("member", 1))
 
 
 def student_model(s: Student) -> str:
@@ -639,7 +797,8 @@ def student_model(s: Student) -> str:
 
 
 def parse_model(model: str) -> dict[str, str]:
-    """The wildcards of a `{model}` name: kind, and direction (teachers) or the student's coordinates."""
+    """The wildcards of a `{model}` name: kind (teacher, member, ensemble, student), and direction (and a member's
+    number) or the student's coordinates."""
     for kind, regex in _MODEL_NAME.items():
         match = regex.fullmatch(model)
         if match:
@@ -661,7 +820,7 @@ def paths(outdir: str) -> SimpleNamespace:
     out = outdir.rstrip("/") or "/"
     prefix = "" if out == "." else out.rstrip("/") + "/"
     data, models, results = f"{prefix}data", f"{prefix}models", f"{prefix}results"
-    model_dir = models + "/{model}"  # a model's Sockeye folder ({model}: TEACHER or STUDENT), never an output
+    model_dir = models + "/{model}"  # a model's Sockeye folder ({model}: TEACHER, MEMBER or STUDENT), never an output
     model_done = model_dir + ".done.json"
     return SimpleNamespace(
         logs=f"{prefix}logs",
@@ -694,10 +853,18 @@ def paths(outdir: str) -> SimpleNamespace:
         distill_dir=data + "/distill/{direction}",
         distill_part=data + "/distill/{direction}/{part}/train.{lang}",
         distill_report=data + "/distill/{direction}/{part}/report.json",
+        # cross-entropy filtering: a part's two sides in the scoring teacher's BPE, and its pairs' scores
+        # (negative log-probabilities of the real sentence given the hypothesis, per token or per sentence)
+        part_bpe=data + "/distill/{direction}/{part}/bpe.{lang}",
+        part_scores=data + "/distill/{direction}/{part}/scores.{normalize}.txt",
         # any model's translations: test (scored), dev (teachers only: their floor, teacher.min_bleu)
         test_hyp=data + "/translations/{model}/test.bpe",
         dev_hyp=data + "/translations/{model}/dev.bpe",
         student_test_hyp=fill(data + "/translations/{model}/test.bpe", model=STUDENT),
+        # detokenized BLEU (evaluation.metric/columns bleu_detok): a student's de-BPE'd, Moses-detokenized test
+        # translations, and the detokenized reference (scripts/detok.py: raw text where the workflow tokenized)
+        student_test_detok=fill(data + "/translations/{model}/test.detok", model=STUDENT),
+        detok_text=data + "/detok/{corpus}/{split}.{lang}",
         run=results + "/runs/" + STUDENT + ".json",
         # paired bootstrap of a student against the `reference` dataset's student of the same coordinates
         significance=results + "/significance/{reference}/" + STUDENT_COORDINATES + ".json",

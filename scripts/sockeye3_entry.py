@@ -4,6 +4,7 @@ Usage::
 
     python scripts/sockeye3_entry.py train ARGS...      # same as python -m sockeye.train ARGS
     python scripts/sockeye3_entry.py translate ARGS...  # same as python -m sockeye.translate ARGS
+    python scripts/sockeye3_entry.py score ARGS...      # same as python -m sockeye.score ARGS
     python scripts/sockeye3_entry.py --check            # print versions and devices, exit non-zero if unusable
     python scripts/sockeye3_entry.py --check-flags < REQUEST.json  # flags against sockeye.train's parser
 

@@ -4,6 +4,7 @@ Usage::
 
     python scripts/sockeye_entry.py train ARGS...      # same as python -m sockeye.train ARGS
     python scripts/sockeye_entry.py translate ARGS...  # same as python -m sockeye.translate ARGS
+    python scripts/sockeye_entry.py score ARGS...      # same as python -m sockeye.score ARGS
     python scripts/sockeye_entry.py --check            # print versions, exit non-zero if unusable
     python scripts/sockeye_entry.py --check-flags < REQUEST.json  # flags against sockeye.train's parser
 
@@ -44,7 +45,7 @@ from typing import Any
 
 EXPECTED = {"sockeye": "1.18.106", "mxnet": "1.9.", "numpy": "1.23.", "sacrebleu": "1."}
 DRIVER_LIBRARIES = {"libcuda.so.1"}  # installed with the NVIDIA driver on GPU nodes, never from PyPI
-COMMANDS = {"train": "sockeye.train", "translate": "sockeye.translate"}
+COMMANDS = {"train": "sockeye.train", "translate": "sockeye.translate", "score": "sockeye.score"}
 
 
 class _NumpyForSockeye(types.ModuleType):
@@ -167,7 +168,7 @@ def check_flags() -> int:
 
 def dispatch(argv: list[str] | None, check: Callable[[], int], run: Callable[[str, list[str]], None],
              usage: str, check_flags: Callable[[], int]) -> int:
-    """``--check``, ``--check-flags``, ``train ARGS`` or ``translate ARGS`` of an entry point (this one,
+    """``--check``, ``--check-flags`` or a command of COMMANDS (``train ARGS``, ...) of an entry point (this one,
     scripts/sockeye3_entry.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--check"]:
@@ -182,7 +183,7 @@ def dispatch(argv: list[str] | None, check: Callable[[], int], run: Callable[[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch ``--check``, ``--check-flags``, ``train`` or ``translate``."""
+    """Dispatch ``--check``, ``--check-flags`` or a command (COMMANDS)."""
     return dispatch(argv, check, run, __doc__ or "", check_flags)
 
 

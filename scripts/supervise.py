@@ -11,7 +11,9 @@ run would start a second Sockeye on the same model folder. Here:
   workflow's onstart; the start time guards against a reused PID, the host against a job on another machine).
   When either has gone, Sockeye is stopped (SIGTERM, then SIGKILL after `grace` seconds) and `Stopped` is raised;
 - a `check` callback, called at the same pace, may stop Sockeye with a reason of its own (a training that is
-  not learning: scripts/train_model.py).
+  not learning: scripts/train_model.py);
+- a `sample` callback, called when Sockeye has started and then at the same pace, samples the GPU
+  (scripts/gpu_monitor.py, Sampler.poll); it never stops Sockeye.
 
 On a cluster the scheduler ends a cancelled job's processes itself; $SLKD_SNAKEMAKE is then unset.
 """
@@ -103,13 +105,18 @@ def run(
     interval: float = 1.0,
     grace: float = 30.0,
     pass_fds: Sequence[int] = (),
+    sample: Callable[[], None] | None = None,
 ) -> int:
     """Run argv to its end and return its exit status; `Stopped` if the job's parent, Snakemake or `check`
-    ended it first. `pass_fds` stay open in the child (a lock it holds for as long as it lives)."""
+    ended it first. `pass_fds` stay open in the child (a lock it holds for as long as it lives). `sample` is
+    called once the child has started and then every `interval` seconds (after the child is started: no other
+    thread runs while it forks)."""
     parent, snakemake = os.getppid(), watched()
     proc = subprocess.Popen(list(argv), env=env, preexec_fn=_die_with_parent(os.getpid()), pass_fds=tuple(pass_fds))
     try:
         while True:
+            if sample:
+                sample()
             try:
                 return proc.wait(timeout=interval)
             except subprocess.TimeoutExpired:

@@ -26,6 +26,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,11 +111,12 @@ def _guard(model_dir: Path, checkpoints: int, share: float) -> str | None:
 
 
 def train(
-    argv: list[str], model_dir: str | Path, env: dict[str, str], guard: tuple[int, float] = (0, 1.0)
+    argv: list[str], model_dir: str | Path, env: dict[str, str], guard: tuple[int, float] = (0, 1.0),
+    sample: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume, or skip) the training under the folder's lock; return what the completion file records.
     NotLearning when the guard stops it, supervise.Stopped when its job ended first, LockHeld when another
-    trainer keeps the folder."""
+    trainer keeps the folder. `sample`: called while Sockeye runs (the job's GPU sampler, scripts/gpu_monitor.py)."""
     model_dir = Path(model_dir)
     with model_lock.hold(model_dir, shlex.join(argv)) as lock:
         state = model_state(model_dir)
@@ -136,7 +138,7 @@ def train(
                 return reason
 
             try:
-                status = supervise.run(argv, env=env, check=check, pass_fds=[lock])
+                status = supervise.run(argv, env=env, check=check, pass_fds=[lock], sample=sample)
             except supervise.Stopped:
                 if stopped:
                     raise NotLearning(stopped[0]) from None
@@ -171,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     data = {k: getattr(args, k) for k in ("source", "target", "validation_source", "validation_target")}
     command = build_argv(job, args.model_dir, data, json.loads(args.flags))
     try:
-        record = train(command, args.model_dir, job.env(), parse_guard(args.not_learning))
+        with job.monitor() as sampler:  # its GPU sampled while Sockeye trains (scripts/gpu_monitor.py)
+            record = train(command, args.model_dir, job.env(), parse_guard(args.not_learning), sampler.poll)
     except NotLearning as err:
         print(f"ERROR: {args.model_dir}: {err}", file=sys.stderr)
         return 1

@@ -44,7 +44,7 @@ def write_results(folder: Path, bleu: dict = BLEU) -> tuple[list[str], list[str]
                 test = folder / f"p.{reference}.{dataset}.{dropout}.{trial}.json"
                 test.write_text(json.dumps({
                     **model_fields(sc.student_model(student(dataset, dropout, trial))),
-                    "baseline_model": sc.student_model(student(reference, dropout, trial)),
+                    "baseline_model": sc.student_model(student(reference, dropout, trial)), "metric": "bleu",
                     "p_value": p_value(dataset, reference, dropout, trial)}))
                 tests.append(str(test))
     stats = folder / "stats.tsv"

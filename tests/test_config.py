@@ -128,7 +128,7 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
          "architectures.T.backend: 'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
         ({"tables": {"table3": {"datasets": ["baseline", 3]}}}, "tables.table3.datasets[1]: 3 is not of type 'string'"),
         ({"compute": {"runtime": {"train": 5}}}, "compute.runtime.train: unknown key (known"
-         " keys: distill, train_student, train_teacher, translate_dev, translate_test)"),
+         " keys: distill, score_part, train_student, train_teacher, translate_dev, translate_test)"),
     ],
 )
 def test_schema_error_names_the_key_and_the_reason(override: dict, line: str) -> None:

@@ -29,7 +29,7 @@ def enumerated(config: dict[str, Any], root: Path) -> dict[str, int]:
 def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: Path) -> None:
     planned = planned_jobs(run_workflow(tmp_path, "-n", *TARGETS, configfiles=configfiles))
     config = load_config(*configfiles)
-    assert enumerated(config, tmp_path) == {rule: planned[rule] for rule in cost.RULES}
+    assert enumerated(config, tmp_path) == {rule: planned[rule] for rule in cost.RULES if rule in planned}
     if not configfiles:  # the paper's: 2 teachers, 54 table students and 435 grid students, 8 shards each
         assert planned["train_student"] == 54 + 435 and planned["distill"] == 16
 

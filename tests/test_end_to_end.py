@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,11 @@ import cost
 import evaluate
 import pytest
 import slkd_config as sc
+import tables
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, load_config, run_workflow
 from conftest import TINY as TINY_CONFIG
+from detok import detokenize
+from sacrebleu import corpus_bleu
 
 TINY = (TINY_CONFIG,)
 DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
@@ -179,6 +183,17 @@ def test_a_moved_clone_on_a_gpu_profile_reruns_nothing(tiny_run: Path, tmp_path:
     assert "Nothing to be done" in out, out[-4000:]
 
 
+def test_scoring_a_teacher_again_distils_nothing_again(tiny_run: Path) -> None:
+    """A teacher's score file written again (a new run-file format rescored it) is newer than every distilled
+    shard; the shards take it as the floor's gate, not by its age: nothing downstream is planned again."""
+    for direction in ("de-en", "en-de"):
+        score = tiny_run / f"results/teachers/{direction}.json"
+        later = max(p.stat().st_mtime for p in (tiny_run / "results").rglob("*") if p.is_file()) + 60
+        os.utime(score, (later, later))
+    proc = run_workflow(tiny_run.parent, "-n", "table1", "table2", "table3", configfiles=(TINY_CONFIG,))
+    assert "Nothing to be done" in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-3000:]
+
+
 def test_table_cells_equal_their_run_and_significance_files(tiny_run: Path) -> None:
     runs = tiny_run / "results/runs/student"
     for row in csv.DictReader(open(tiny_run / "results/table3.csv")):
@@ -195,6 +210,56 @@ def test_table_cells_equal_their_run_and_significance_files(tiny_run: Path) -> N
     for row in table1:  # SMALL with dropout: Table 3's students
         run = json.loads((runs / f"SMALL/{row['dataset']}/dropout/ckpt2/trial1.json").read_text())
         assert float(row["trial_1"]) == float(row["avg"]) == run["bleu"]
+        # the columns beside it (config/test-tiny.yaml evaluation.columns: bleu_detok, chrf)
+        assert float(row["bleu_detok_trial_1"]) == run["bleu_detok"] and float(row["chrf_avg"]) == run["chrf"]
+
+
+def test_detok_bleu_equals_sacrebleus_own_on_the_detokenized_files(tiny_run: Path, tmp_path: Path) -> None:
+    """evaluation.columns shows detokenized BLEU: each student's run file holds sacrebleu's default BLEU of its
+    detokenized translations against the detokenized reference (the synthetic corpus comes tokenized: its
+    reference is detokenized), and Table 3 shows it and chrF as the run files say; a table of another metric
+    (evaluation.metric chrf, bleu_detok) built from the same run files shows exactly their values."""
+    paths = sc.paths("tiny")
+    reference = tiny_run.parent / sc.fill(paths.detok_text, corpus="base", split="test", lang="en")
+    tokenized = (tiny_run / "data/text/base/test.en").read_text().splitlines()
+    assert reference.read_text().splitlines() == detokenize(tokenized, "en") != tokenized
+    students = sc.students(load_config(TINY_CONFIG), ["table3"])
+    run_files = [tiny_run.parent / sc.fill(paths.run, **s.wildcards) for s in students]
+    for student, path in zip(students, run_files, strict=True):
+        run = json.loads(path.read_text())
+        hyp = tiny_run.parent / sc.fill(paths.student_test_detok, **student.wildcards)
+        lines = hyp.read_text().splitlines()
+        assert len(lines) == run["sentences"] and not any("@@" in line for line in lines)
+        assert run["bleu_detok"] == round(corpus_bleu(lines, [reference.read_text().splitlines()]).score, 2)
+        assert "tok:13a" in run["bleu_detok_signature"]
+    first = json.loads(run_files[0].read_text())  # sacrebleu's command line on one student's file
+    hyp = tiny_run.parent / sc.fill(paths.student_test_detok, **students[0].wildcards)
+    cli = subprocess.run([str(SNAKEMAKE.parent / "sacrebleu"), str(reference), "-i", str(hyp), "-b", "-w", "2"],
+                         capture_output=True, text=True, check=True)
+    assert float(cli.stdout) == first["bleu_detok"]
+    by_cell = {(r["student"]["dataset"], r["student"]["architecture"], r["student"]["dropout"]): r
+               for r in map(json.loads, (p.read_text() for p in run_files))}
+    for row in csv.DictReader(open(tiny_run / "results/table3.csv")):
+        run = by_cell[(row["dataset"], row["architecture"], row["dropout"])]
+        assert float(row["bleu_detok_mean"]) == float(row["bleu_detok_per_trial"]) == run["bleu_detok"]
+        assert float(row["chrf_per_trial"]) == run["chrf"] and row["metric"] == "bleu"
+    assert "BLEU (detok.): nrefs:1|case:mixed|eff:no|tok:13a" in (tiny_run / "results/table3.md").read_text()
+    columns = [{"architecture": a, "dropout": d} for a, d in (("SMALL", "dropout"), ("LARGE", "dropout"))]
+    for metric in ("chrf", "bleu_detok"):
+        spec = {"datasets": DATASETS, "columns": columns, "alpha": 0.05, "metric": metric, "metric_columns": []}
+        prefix = tmp_path / f"table3-{metric}"
+        assert tables.main(["table3", "--run", *map(str, run_files), "--spec", json.dumps(spec),
+                            "--prefix", str(prefix)]) == 0
+        rows = list(csv.DictReader(open(f"{prefix}.csv")))
+        assert len(rows) == len(DATASETS) * 2
+        for row in rows:
+            run = by_cell[(row["dataset"], row["architecture"], row["dropout"])]
+            assert float(row[f"{metric}_mean"]) == run[metric]
+            assert row[f"{metric}_signature"] == run[f"{metric}_signature"]
+        md = Path(f"{prefix}.md").read_text()
+        run = by_cell[("kd", "SMALL", "dropout")]
+        assert f"| kd | {run[metric]:.2f} ± 0.00 |" in md
+        assert f"{tables.LABEL[metric]}: {run[metric + '_signature']}." in md
 
 
 def test_distilled_sides_equal_the_base_corpus_line_by_line(tiny_run: Path) -> None:

@@ -31,9 +31,13 @@ def jobs_of(plan: str) -> dict[str, list[str]]:
     return blocks
 
 
+# Table 3 and a filtered part (config.yaml's kd-filtered, in no table): every trainer rule has a job
+FILTERED = "data/distill/de-en/kd-filtered/report.json"
+
+
 @pytest.fixture(scope="module")
 def slurm_plan() -> str:
-    return dry_run("--profile", "slurm", "table3")
+    return dry_run("--profile", "slurm", "table3", FILTERED)
 
 
 def test_profile_by_name_from_the_root_is_profiles_slurm() -> None:
@@ -44,7 +48,8 @@ def test_slurm_dry_run_plans_the_paper_matrix(slurm_plan: str) -> None:
     jobs = planned_jobs(subprocess.CompletedProcess([], 0, slurm_plan, ""))
     assert jobs["train_teacher"] == 2 and jobs["train_student"] == 45 and jobs["evaluate"] == 45
     assert jobs["distill"] == 16 and jobs["translate_test"] == 47
-    by_path = dry_run("--profile", "profiles/slurm", "table3")
+    assert jobs["score_part"] == jobs["filter_part"] == 1 and jobs["bpe_part"] == 2
+    by_path = dry_run("--profile", "profiles/slurm", "table3", FILTERED)
     assert planned_jobs(subprocess.CompletedProcess([], 0, by_path, "")) == jobs
 
 

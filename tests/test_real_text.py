@@ -77,5 +77,15 @@ def test_tatoeba_teacher_kd_and_one_student(tmp_path: Path, tatoeba: Path) -> No
     assert len({t for line in kd for t in line.split()}) < len({t for line in base for t in line.split()})
     run = json.loads((root / "results/runs/student/SMALL/kd/dropout/ckpt2/trial1.json").read_text())
     assert run["sentences"] == 200 and 0 <= run["bleu"] <= 100 and "tok:none" in run["bleu_signature"]
+    # detokenized BLEU (config/test-tiny.yaml evaluation.columns): the workflow tokenized this corpus, so the
+    # reference is its raw test text as obtained; the student's translations Moses-detokenized
+    import slkd_config as sc
+    from sacrebleu import corpus_bleu
+
+    paths, student = sc.paths("tiny"), sc.Student("SMALL", "kd", True, 2, 1).wildcards
+    reference = (tmp_path / sc.fill(paths.detok_text, corpus="base", split="test", lang="en")).read_text()
+    assert reference == (tmp_path / "test.en").read_text()
+    hyps = (tmp_path / sc.fill(paths.student_test_detok, **student)).read_text().splitlines()
+    assert run["bleu_detok"] == round(corpus_bleu(hyps, [reference.splitlines()]).score, 2)
     teacher = json.loads((root / "results/teachers/de-en.json").read_text())
     assert teacher["sentences"] == 200 and teacher["model"] == "teacher/de-en"

@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import cost
 import pytest
 import yaml
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
@@ -178,3 +179,14 @@ def test_results_have_the_structure_of_a_local_run(slurm_run: dict, tiny_run: Pa
     assert len(list(significance.rglob("*.json"))) == 4 * 3  # Table 3's 4 other datasets x 3 columns
     for row in csv.DictReader(open(slurm_run["out"] / "results/table3.csv")):
         assert 0 <= float(row["bleu_mean"]) <= 100 and "tok:none" in row["bleu_signature"]
+
+
+def test_the_plugin_wrote_its_efficiency_report_and_cost_reads_it(slurm_run: dict) -> None:
+    """profiles/slurm asks snakemake-executor-plugin-slurm for its efficiency report (sacct, at the end of the
+    run), in logs/slurm/efficiency/ of the folder Snakemake ran in; `snakemake cost` reads it."""
+    workdir = slurm_run["out"].parent
+    reports = cost.efficiency_reports(REPO / "profiles/slurm/config.yaml", workdir)
+    assert len(reports) == 1, slurm_run["log"][-4000:]
+    steps = cost.read_efficiency_report(reports[0])
+    # the job steps it lists (SLURM's records of the commands) belong to the rules that ran as jobs
+    assert {step.rule for step in steps} <= {rule_of(job) for job in slurm_run["jobs"]}, steps

@@ -207,7 +207,8 @@ def test_paired_bootstrap_is_sacrebleus_and_seeded() -> None:
              for i, (r, w) in enumerate(zip(refs, worse, strict=True))]
     nearly = [r if i % 40 else " ".join(r.split()[:5]) for i, r in enumerate(worse)]  # only the losses
     clear = paired_bootstrap(refs, worse, refs, samples=200)
-    assert clear["bleu"] == 100.0 and clear["difference"] == clear["bleu"] - clear["baseline_bleu"] > 30
+    assert clear["metric"] == "bleu" and clear["score"] == 100.0
+    assert clear["difference"] == clear["score"] - clear["baseline_score"] > 30
     assert clear["p_value"] < 0.01 and "bs:200" in clear["signature"] and "tok:none" in clear["signature"]
     close = paired_bootstrap(mixed, worse, refs, samples=200)
     assert close["p_value"] > 0.3 and abs(close["difference"]) < 0.5
@@ -241,11 +242,12 @@ def test_result_formats_are_numbered() -> None:
     import evaluate
     import significance
 
-    assert (evaluate.FORMAT, evaluate.RUN_FIELDS) == (2, (
-        "format", "model", "student", "bleu", "bleu_signature", "chrf", "chrf_signature", "sentences",
-        "empty_hypotheses", "best_checkpoint", "checkpoints", "ppl_train", "ppl_val", "parameters", "curve"))
-    assert (significance.FORMAT, significance.SIGNIFICANCE_FIELDS) == (2, (
-        "format", "model", "student", "baseline_model", "system", "baseline", "bleu", "baseline_bleu",
+    assert (evaluate.FORMAT, evaluate.RUN_FIELDS) == (3, (
+        "format", "model", "student", "bleu", "bleu_signature", "chrf", "chrf_signature", "bleu_detok",
+        "bleu_detok_signature", "sentences", "empty_hypotheses", "best_checkpoint", "checkpoints", "ppl_train",
+        "ppl_val", "parameters", "curve"))
+    assert (significance.FORMAT, significance.SIGNIFICANCE_FIELDS) == (3, (
+        "format", "model", "student", "baseline_model", "system", "baseline", "metric", "score", "baseline_score",
         "difference", "p_value", "ci95", "samples", "signature"))
 
 
