@@ -131,7 +131,7 @@ def test_dry_run_plans_exactly_the_design_on_one_shared_gpu(config: dict[str, An
     assert jobs == {**PLAN, "total": sum(PLAN.values())}
     # `snakemake cost` estimates exactly these trainings, decodes and evaluations
     assert cost.rule_counts(cost.jobs(config, cost.corpus_sizes(config, tmp_path))) == {
-        rule: PLAN[rule] for rule in cost.RULES}
+        rule: PLAN[rule] for rule in cost.RULES if rule in PLAN}
     # every trainer job is a Sockeye 3 job on the GPU slot it holds (device 0: the same GPU for all)
     out = proc.stdout + proc.stderr
     trainer = [line for line in out.splitlines() if re.search(r"python -m (train_model|translate) ", line)]

@@ -83,7 +83,7 @@ def test_check_reports_versions() -> None:
 
 
 def test_unknown_command_is_rejected() -> None:
-    result = subprocess.run(_entry("score"), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(_entry("average"), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Usage" in result.stderr
 
