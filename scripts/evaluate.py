@@ -142,16 +142,21 @@ def read_references(path: str | Path) -> list[str]:
     return [line.rstrip("\n") for line in open(path, encoding="utf-8")]
 
 
+def read_pair(hyp: str | Path, ref: str | Path) -> tuple[list[str], list[str]]:
+    """De-BPE'd translations and their references, checked to have as many lines."""
+    hyps, refs = read_hypotheses(hyp), read_references(ref)
+    if len(hyps) != len(refs):
+        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
+    return hyps, refs
+
+
 def evaluate(
     hyp: str | Path, ref: str | Path, model_dir: str | Path, tokenize: str, detok_ref: str | Path | None = None,
     detok_output: str | Path | None = None, lang: str = "en",
 ) -> dict[str, Any]:
     """Everything a table or a figure needs about one model; with `detok_ref`, detokenized BLEU too, on the
     detokenized hypotheses that it writes to `detok_output`."""
-    hyps = read_hypotheses(hyp)
-    refs = read_references(ref)
-    if len(hyps) != len(refs):
-        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
+    hyps, refs = read_pair(hyp, ref)
     detok = NO_DETOK
     if detok_ref is not None:
         detok_refs = read_references(detok_ref)
@@ -184,9 +189,7 @@ def evaluate(
 
 def scored_lines(hyp: str | Path, ref: str | Path, tokenize: str) -> tuple[float, int]:
     """(BLEU, sentences) of translations against their references, as `score` gives it."""
-    hyps, refs = read_hypotheses(hyp), read_references(ref)
-    if len(hyps) != len(refs):
-        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
+    hyps, refs = read_pair(hyp, ref)
     return score(hyps, refs, tokenize)["bleu"], len(refs)
 
 
@@ -195,9 +198,7 @@ def evaluate_ensemble(hyp: str | Path, ref: str | Path, members: list[tuple[str,
     """An ensemble of teachers (teacher.ensemble): its BLEU and chrF on test (its translations `hyp`), its size
     (its members' parameters together; no curve of its own), and each member as `evaluate` scores a model, with its
     dev BLEU (`dev`). `members`: (name, folder, test translations, dev translations) of each."""
-    hyps, refs = read_hypotheses(hyp), read_references(ref)
-    if len(hyps) != len(refs):
-        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
+    hyps, refs = read_pair(hyp, ref)
     scored = []
     for name, folder, test_hyp, dev_hyp in members:
         bleu, sentences = scored_lines(dev_hyp, dev_ref, tokenize)
@@ -246,11 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                   **evaluate(args.hyp, args.ref, args.model_dir, args.tokenize, args.detok_ref, args.detok_output,
                              args.lang)}
     if args.min_bleu is not None:
-        floor_hyps, floor_refs = read_hypotheses(args.floor_hyp), read_references(args.floor_ref)
-        if len(floor_hyps) != len(floor_refs):
-            raise ValueError(f"{args.floor_hyp} has {len(floor_hyps)} lines but {args.floor_ref} has {len(floor_refs)}")
-        result["floor"] = {"bleu": score(floor_hyps, floor_refs, args.tokenize)["bleu"], "min_bleu": args.min_bleu,
-                           "ref": str(args.floor_ref), "sentences": len(floor_refs)}
+        floor_bleu, floor_sentences = scored_lines(args.floor_hyp, args.floor_ref, args.tokenize)
+        result["floor"] = {"bleu": floor_bleu, "min_bleu": args.min_bleu, "ref": str(args.floor_ref),
+                           "sentences": floor_sentences}
     print(json.dumps({k: v for k, v in result.items() if k not in ("curve", "members")}), file=sys.stderr)
     if args.min_bleu is not None and result["floor"]["bleu"] < args.min_bleu:
         members = [f"{m['model']} {m['dev']['bleu']}" for m in result.get("members", [])]
@@ -258,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             if members else args.model or args.model_dir
         print(
             f"ERROR: {name} scores {result['floor']['bleu']} BLEU on {args.floor_ref}"
-            f" ({len(floor_refs)} sentences), below the floor of {args.min_bleu} (teacher.min_bleu):"
+            f" ({floor_sentences} sentences), below the floor of {args.min_bleu} (teacher.min_bleu):"
             " its distilled corpora would be meaningless. Train it longer (teacher.max_epochs) or check the data."
             f" (Its test BLEU, reported, not used: {result['bleu']}.)",
             file=sys.stderr,
