@@ -252,6 +252,7 @@ def check_config(config: dict[str, Any]) -> None:
                           f" (defined: {', '.join(datasets)})")
     check_metrics(config)
     check_claims(config)
+    check_schedules(config)
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
         if section.get("dataset") and section["dataset"] not in datasets:
@@ -665,6 +666,53 @@ def trainer_flag_sets(config: dict[str, Any]) -> dict[str, list[tuple[TrainerFla
         for s in grid_students(config, section):
             add(s.architecture, traced_student_flags(config, s, "grid.checkpoints", "grid.trials", grid_key))
     return {backend: list(sets[backend].values()) for backend in BACKEND_KEYS if backend in sets}
+
+
+def schedule_steps(value: Any, key: str) -> list[tuple[float, int]]:
+    """Sockeye 1.18's --learning-rate-schedule `RATE:UPDATES[,RATE:UPDATES...]` as (rate, updates) pairs."""
+    steps = []
+    for step in str(value).split(","):
+        rate, _, updates = step.partition(":")
+        try:
+            steps.append((float(rate), int(updates)))
+        except ValueError:
+            raise ConfigError(f"{key}: {step!r} is not RATE:UPDATES (e.g. 0.01:400,0.004:200)") from None
+        if steps[-1][1] < 1:
+            raise ConfigError(f"{key}: {step!r} gives a step no updates")
+    return steps
+
+
+def check_schedules(config: dict[str, Any]) -> None:
+    """Sockeye 1.18's fixed-step schedule (--learning-rate-schedule) decides a training's length by itself: it
+    ignores --max-updates (the budget that tables.T.checkpoints and grid.checkpoints give a student) and
+    --max-num-epochs (a teacher's). So every Sockeye 1 training that has one must be a fixed-step training whose
+    steps add up to its budget, each a whole number of checkpoints; a ConfigError names the keys otherwise."""
+    for flag_set in trainer_flag_sets(config).get("sockeye1", []):
+        flags = {f.flag: f for f in flag_set}
+        schedule = flags.get("learning-rate-schedule")
+        if schedule is None or schedule.value in (False, None):
+            continue
+        scheduler = flags.get("learning-rate-scheduler-type")
+        if scheduler is None or scheduler.value != "fixed-step":
+            where = f" ({scheduler.key}: {scheduler.value})" if scheduler else ""
+            raise ConfigError(f"{schedule.key}: Sockeye uses a schedule only with learning-rate-scheduler-type"
+                              f" fixed-step{where}; set both, or the schedule to false")
+        steps = schedule_steps(schedule.value, schedule.key)
+        total = sum(updates for _rate, updates in steps)
+        if "max-num-epochs" in flags:
+            raise ConfigError(f"{schedule.key}: a fixed schedule trains the teacher {total} updates and Sockeye then"
+                              f" ignores {flags['max-num-epochs'].key}; give teacher.train its own scheduler"
+                              " (e.g. learning-rate-scheduler-type: plateau-reduce, learning-rate-schedule: false)")
+        interval = checkpoint_interval({f.flag: f.value for f in flag_set})
+        for rate, updates in steps:
+            if updates % interval:
+                raise ConfigError(f"{schedule.key}: the step {rate}:{updates} is not a whole number of checkpoints"
+                                  f" of {interval} updates")
+        budget = flags.get("max-updates")
+        if budget is not None and int(budget.value) != total:
+            raise ConfigError(f"{schedule.key}: the schedule trains {total} updates, but {budget.key} gives"
+                              f" {budget.value} ({int(budget.value) // interval} checkpoints of {interval});"
+                              " Sockeye would train the schedule's total: make them equal")
 
 
 def sockeye_args(flags: dict[str, Any]) -> list[str]:

@@ -42,7 +42,7 @@ class Job:
         return self.backend.command(self.python, verb)
 
     def env(self) -> dict[str, str]:
-        return self.backend.env(self.threads)
+        return self.backend.env(self.threads, self.device)
 
     def monitor(self) -> gpu_monitor.Sampler:
         """The job's GPU sampler (scripts/gpu_monitor.py): nvidia-smi into the file beside the job's log while

@@ -182,3 +182,51 @@ def test_sockeye_device_follows_the_gpu_resource_unless_forced() -> None:
     assert sc.sockeye_device("cpu", 1) == "cpu" and sc.sockeye_device("gpu", 0) == "gpu"
     with pytest.raises(sc.ConfigError, match="resource gpu: 'a100' is not a number"):
         sc.sockeye_device("auto", "a100")
+
+
+def _demo_with(**changes: object) -> dict:
+    """config/demo.yaml (over config.yaml) with sockeye_train / teacher.train / table changes applied."""
+    config = copy.deepcopy(load_config(REPO / "config/demo.yaml"))
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = config
+        for key in parents:
+            node = node[key]
+        if value is None:
+            node.pop(leaf)
+        else:
+            node[leaf] = value
+    return config
+
+
+def test_the_demos_fixed_step_schedule_matches_every_students_budget() -> None:
+    config = _demo_with()
+    assert config["sockeye_train"]["learning-rate-schedule"] == "0.01:400,0.003:100,0.001:200"
+    sc.check_config(config)
+    budgets = {s.checkpoints * 100 for s in sc.students(config) if sc.backend_of(config, s.architecture) == "sockeye1"}
+    assert budgets == {700}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"tables__table3__checkpoints": 8},
+         "sockeye_train.learning-rate-schedule: the schedule trains 700 updates, but tables.table3.checkpoints gives"
+         " 800 (8 checkpoints of 100); Sockeye would train the schedule's total: make them equal"),
+        ({"sockeye_train__learning-rate-scheduler-type": "plateau-reduce"},
+         "sockeye_train.learning-rate-schedule: Sockeye uses a schedule only with learning-rate-scheduler-type"
+         " fixed-step (sockeye_train.learning-rate-scheduler-type: plateau-reduce)"),
+        ({"teacher__train__learning-rate-schedule": None, "teacher__train__learning-rate-scheduler-type": None},
+         "sockeye_train.learning-rate-schedule: a fixed schedule trains the teacher 700 updates and Sockeye then"
+         " ignores teacher.max_epochs"),
+        ({"sockeye_train__learning-rate-schedule": "0.01:450,0.003:50,0.001:200"},
+         "sockeye_train.learning-rate-schedule: the step 0.01:450 is not a whole number of checkpoints of 100"),
+        ({"sockeye_train__learning-rate-schedule": "0.01-700"},
+         "sockeye_train.learning-rate-schedule: '0.01-700' is not RATE:UPDATES"),
+    ],
+)
+def test_a_schedule_that_disagrees_with_the_budget_is_refused(changes: dict, message: str) -> None:
+    config = _demo_with(**changes)
+    with pytest.raises(sc.ConfigError) as err:
+        sc.check_config(config)
+    assert message in str(err.value)

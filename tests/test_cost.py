@@ -39,7 +39,7 @@ def test_gpu_rules_come_from_the_slurm_profile() -> None:
 
 
 @pytest.mark.parametrize(("arch", "total"), [
-    # Sockeye 1.18's own "Total # of parameters" for these models (the demo's SMALL, the paper's LARGE and SMALL)
+    # Sockeye 1.18's own "Total # of parameters" of these models (a 64-unit SMALL at BPE 100, the paper's LARGE, SMALL)
     ({"num-words": 100, "num-embed": 64, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 64}, 111_400),
     ({"num-words": 10000, "num-embed": 256, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 256},
      9_139_732),

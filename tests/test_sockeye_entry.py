@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from trainers import sockeye1
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRY = REPO / "scripts" / "sockeye_entry.py"
@@ -133,6 +134,39 @@ def test_killed_training_resumes_and_translates(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in translations.read_text().splitlines()]
     assert [row["sentence_id"] for row in rows] == list(range(1, 21))
     assert all(len(row["translations"]) == 2 and row["translation"] == row["translations"][0] for row in rows)
+
+
+def test_cpu_engine_is_naive_unless_set_and_not_on_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MXNET_ENGINE_TYPE", raising=False)
+    assert sockeye1.env(1)["MXNET_ENGINE_TYPE"] == "NaiveEngine"
+    assert sockeye1.env(2, "cpu")["OMP_NUM_THREADS"] == "2"
+    assert "MXNET_ENGINE_TYPE" not in sockeye1.env(1, "gpu")
+    monkeypatch.setenv("MXNET_ENGINE_TYPE", "ThreadedEngine")
+    assert sockeye1.env(1)["MXNET_ENGINE_TYPE"] == "ThreadedEngine"
+
+
+def test_naive_engine_trains_the_same_model_as_the_threaded_one(tmp_path: Path) -> None:
+    """The CPU engine the jobs use (trainers/sockeye1.CPU_ENGINE) changes the speed, not the numbers: the same
+    training under either engine writes the same perplexities and the same parameters."""
+    _make_corpus(tmp_path, 200)
+    models = {}
+    for engine in ("NaiveEngine", "ThreadedEnginePerDevice"):
+        model = tmp_path / engine
+        args = [*_train_args(tmp_path, model), "--max-updates", "10"]
+        result = subprocess.run(_entry(*args), capture_output=True, text=True, timeout=120,
+                                env={**_env(), "MXNET_ENGINE_TYPE": engine})
+        assert result.returncode == 0, result.stderr[-3000:]
+        models[engine] = model
+    naive, threaded = models.values()
+
+    def scores(model: Path) -> list[list[str]]:  # each checkpoint's numbers that do not measure time
+        kept = ("perplexity-train=", "perplexity-val=", "gradient-norm=", "bleu-val=")
+        return [[f for f in line.split("\t") if f.startswith(kept)]
+                for line in (model / "metrics").read_text().splitlines()]
+
+    assert [len(row) for row in scores(naive)] == [4, 4]
+    assert scores(naive) == scores(threaded)
+    assert (naive / "params.00002").read_bytes() == (threaded / "params.00002").read_bytes()
 
 
 if __name__ == "__main__":

@@ -28,9 +28,19 @@ def device_args(device: str) -> list[str]:
     return ["--use-cpu"] if device == "cpu" else ["--device-ids", "0"]
 
 
-def env(threads: int | str) -> dict[str, str]:
-    """This process's environment with MXNet's and OpenMP's threads set."""
-    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
+# MXNet's engine on the CPU: NaiveEngine runs each operator at once in the calling thread, where the default
+# threaded engine hands every operator to a worker thread. With one job per core and Sockeye's small RNN
+# operators, that hand-off is pure overhead: measured 2026-12-06 on 2 cores (SMALL student of the demo, 300
+# updates, two trainings side by side), 11.9 s against 12.4 s, with the same validation perplexities to the
+# last digit. On a GPU the threaded engine overlaps the device's work with Python's, so it stays there. An
+# MXNET_ENGINE_TYPE already in the environment wins.
+CPU_ENGINE = "NaiveEngine"
+
+
+def env(threads: int | str, device: str = "cpu") -> dict[str, str]:
+    """This process's environment with MXNet's and OpenMP's threads set and, on the CPU, MXNet's engine."""
+    engine = {"MXNET_ENGINE_TYPE": CPU_ENGINE} if device == "cpu" else {}
+    return {**engine, **os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
 
 
 def translate_args() -> list[str]:

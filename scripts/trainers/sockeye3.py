@@ -29,8 +29,8 @@ def device_args(device: str) -> list[str]:
     return ["--use-cpu"] if device == "cpu" else ["--device-id", "0"]
 
 
-def env(threads: int | str) -> dict[str, str]:
-    """This process's environment with PyTorch's (OpenMP, MKL) threads set."""
+def env(threads: int | str, device: str = "cpu") -> dict[str, str]:
+    """This process's environment with PyTorch's (OpenMP, MKL) threads set (the same on either device)."""
     return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
