@@ -104,12 +104,25 @@ def best_checkpoint(rows: list[dict[str, float]]) -> dict[str, float]:
     return min(with_val, key=lambda r: r["perplexity-val"])
 
 
-def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
-    """BLEU and chrF with their sacrebleu signatures."""
+def metric(name: str, tokenize: str = "none") -> Any:
+    """The sacrebleu metric object of a metric's name (slkd_config.METRICS), the one place that builds them for
+    the run files and the paired bootstrap (scripts/significance.py): `bleu` with `tokenize` (none: tokenized
+    BLEU on tokenized text, which is the point here: no "forgot to detokenize" warning), `bleu_detok` with
+    sacrebleu's defaults (13a), `chrf` (chrF2)."""
     from sacrebleu.metrics import BLEU, CHRF
 
-    # tokenized BLEU on tokenized text is the point here: no "forgot to detokenize" warning
-    bleu, chrf = BLEU(tokenize=tokenize, force=tokenize == "none"), CHRF()
+    if name == "bleu":
+        return BLEU(tokenize=tokenize, force=tokenize == "none")
+    if name == "bleu_detok":
+        return BLEU()
+    if name == "chrf":
+        return CHRF()
+    raise ValueError(f"unknown metric {name!r} (known: {', '.join(sc.METRICS)})")
+
+
+def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
+    """BLEU and chrF with their sacrebleu signatures."""
+    bleu, chrf = metric("bleu", tokenize), metric("chrf")
     b, c = bleu.corpus_score(hyps, [refs]), chrf.corpus_score(hyps, [refs])
     return {
         "bleu": round(b.score, 2),
@@ -122,9 +135,7 @@ def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
 
 def score_detok(hyps: list[str], refs: list[str]) -> dict[str, Any]:
     """Detokenized BLEU: sacrebleu's defaults (13a) on detokenized hypotheses and references, with its signature."""
-    from sacrebleu.metrics import BLEU
-
-    bleu = BLEU()
+    bleu = metric("bleu_detok")
     return {"bleu_detok": round(bleu.corpus_score(hyps, [refs]).score, 2),
             "bleu_detok_signature": str(bleu.get_signature())}
 

@@ -22,26 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import model_fields, read_hypotheses, read_references
+from evaluate import metric, model_fields, read_hypotheses, read_references
 from slkd_config import METRICS
 
 FORMAT = 3  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
 SIGNIFICANCE_FIELDS = ("format", "model", "student", "baseline_model", "system", "baseline", "metric", "score",
                        "baseline_score", "difference", "p_value", "ci95", "samples", "signature")
-
-
-def metric(name: str, tokenize: str = "none") -> Any:
-    """The sacrebleu metric object of a metric's name: `bleu` with `tokenize` (none: on tokenized text),
-    `bleu_detok` with sacrebleu's defaults, `chrf` (chrF2)."""
-    from sacrebleu.metrics import BLEU, CHRF
-
-    if name == "bleu":
-        return BLEU(tokenize=tokenize, force=tokenize == "none")
-    if name == "bleu_detok":
-        return BLEU()
-    if name == "chrf":
-        return CHRF()
-    raise ValueError(f"unknown metric {name!r} (known: {', '.join(METRICS)})")
 
 
 def paired_bootstrap(

@@ -252,7 +252,6 @@ def check_config(config: dict[str, Any]) -> None:
                           f" (defined: {', '.join(datasets)})")
     check_metrics(config)
     check_claims(config)
-    check_schedules(config)
     grid = config.get("grid") or {}
     for key, section in (("grid.dataset", grid), ("grid.compare.dataset", grid.get("compare") or {})):
         if section.get("dataset") and section["dataset"] not in datasets:
@@ -270,6 +269,7 @@ def check_config(config: dict[str, Any]) -> None:
         raise ConfigError("corpus.src/corpus.trg: the synthetic corpus is German-like/English-like: de and en")
     if corpus["source"] == "ted" and "en" not in (corpus["src"], corpus["trg"]):
         raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
+    check_schedules(config)  # last: it plans every training, so every name it meets must be known by now
 
 
 def column_trials(config: dict[str, Any], column: dict[str, Any]) -> int:
