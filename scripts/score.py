@@ -45,10 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args(argv)
     job = sockeye_jobs.job(parser, args)
-    expected = count_lines(args.source)
-    if count_lines(args.target) != expected:
-        print(f"ERROR: {args.target} has {count_lines(args.target)} lines but {args.source} has {expected}",
-              file=sys.stderr)
+    expected, targets = count_lines(args.source), count_lines(args.target)
+    if targets != expected:
+        print(f"ERROR: {args.target} has {targets} lines but {args.source} has {expected}", file=sys.stderr)
         return 1
     return sockeye_jobs.run_per_line(job, lambda: build_argv(args, job), "sockeye.score", args.source, args.output,
                                      expected, unit="scores")
