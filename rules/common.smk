@@ -108,10 +108,16 @@ os.environ.update(SLKD_TED_SHA256=TED_SHA256, SLKD_MAX_LINE_CHARS=str(CORPUS["ma
 DEVICE = config["compute"].get("device", "auto")
 
 
+# compute.cpu_kernels (portable|native): part of every trainer job's command, so that switching it retrains and
+# redecodes what ran on the CPU under the other setting (their numbers differ); GPU jobs ignore it
+CPU_KERNELS = config["compute"].get("cpu_kernels", sc.CPU_KERNELS[0])
+
+
 def sockeye_script(name, args):
     """script() for the scripts that run a trainer: the model's backend (its interpreter comes from the
-    backend's environment variable), the device setting and the job's GPUs first."""
-    return script(name, f"--backend {{params.backend}} --device {{params.device}} --gpus {{resources.gpu}} {args}")
+    backend's environment variable), the device setting, the job's GPUs and the CPU kernels first."""
+    return script(name, f"--backend {{params.backend}} --device {{params.device}} --gpus {{resources.gpu}}"
+                        f" --cpu-kernels {CPU_KERNELS} {args}")
 
 
 BACKENDS_USED = sc.backends_used(config)
@@ -241,6 +247,12 @@ ENSEMBLE_OPTION = " {params.ensemble}" if ENSEMBLES else ""  # and option
 # beside it (evaluation.columns), and whether detokenized BLEU is scored at all (only when a table shows it)
 METRIC, METRIC_COLUMNS = sc.table_metric(config), sc.metric_columns(config)
 DETOK = sc.detok_used(config)
+# What the metric is scored on, for the paired bootstrap and the claims: the BPE translations (de-BPE'd when read)
+# against the tokenized reference (bleu, chrf), or the detokenized ones against the detokenized reference
+# (bleu_detok: rule detok_reference writes it)
+DETOK_REFERENCE = sc.fill(P.detok_text, corpus="base", split="test", lang=TRG)
+BOOTSTRAP_HYP = P.student_test_detok if METRIC == sc.DETOK else P.student_test_hyp
+BOOTSTRAP_REF = DETOK_REFERENCE if METRIC == sc.DETOK else sc.fill(P.text, corpus="base", split="test", lang=TRG)
 
 
 wildcard_constraints:
@@ -538,8 +550,9 @@ def table_spec(table):
     })
 
 
-# The claims (config `claims`): the students, the paired bootstrap results (against baseline, shared with the
-# tables'; combined against kd, the claims' own) and the target-side statistics of baseline and kd they read.
+# The claims (config `claims`): the students (their run files, and the test translations and reference that the
+# verdicts' bootstrap scores, as the paired bootstrap does), the paired bootstrap results (against baseline,
+# shared with the tables'; combined against kd, the claims' own) and the target-side statistics of baseline and kd.
 CLAIM_STUDENTS, CLAIM_COMPARISONS = sc.claim_students(config)
 CLAIMS = config.get("claims") or {}
 
@@ -547,16 +560,19 @@ CLAIMS = config.get("claims") or {}
 def claims_inputs():
     return {
         "runs": [fill(P.run, **s.wildcards) for s in CLAIM_STUDENTS],
+        "hyps": [fill(BOOTSTRAP_HYP, **s.wildcards) for s in CLAIM_STUDENTS],
+        "ref": BOOTSTRAP_REF,
         "significance": [fill(P.significance, reference=r, **s.wildcards) for s, r in CLAIM_COMPARISONS],
         "stats": [fill(P.stats, corpus=CLAIMS[key]) for key in ("baseline", "kd")],
     }
 
 
 def claims_spec():
-    """What scripts/claims.py needs beside its files, as JSON (config `claims`, the level, the target side, the
-    metric)."""
+    """What scripts/claims.py needs beside its files, as JSON (config `claims` with its verdicts' settings, the
+    level, the target side, the metric and its tokenization)."""
     spec = {key: CLAIMS[key] for key in ("architecture", "baseline", "kd", "combined", "augmented")}
-    return json.dumps({**spec, "alpha": config["evaluation"]["significance"]["alpha"], "lang": TRG, "metric": METRIC})
+    return json.dumps({**spec, **sc.claim_settings(config), "alpha": config["evaluation"]["significance"]["alpha"],
+                       "lang": TRG, "metric": METRIC, "tokenize": config["evaluation"]["bleu_tokenize"]})
 
 
 def table_outputs(table):

@@ -33,9 +33,6 @@ if DETOK:
             )
 
 
-DETOK_REFERENCE = fill(P.detok_text, corpus="base", split="test", lang=TRG)
-
-
 rule evaluate:
     """Score one student's test translations; read its curve from Sockeye's metrics file."""
     input:
@@ -66,10 +63,8 @@ rule evaluate:
 
 
 # The paired bootstrap compares the metric that the tables show: on the BPE translations against the tokenized
-# reference (bleu, chrf), or on the detokenized ones against the detokenized reference (bleu_detok)
-BOOTSTRAP_HYP = P.student_test_detok if METRIC == sc.DETOK else P.student_test_hyp
-
-
+# reference (bleu, chrf), or on the detokenized ones against the detokenized reference (bleu_detok): BOOTSTRAP_HYP
+# and BOOTSTRAP_REF (rules/common.smk; the claims score the same files)
 rule paired_bootstrap:
     """sacrebleu's paired bootstrap of one student against the {reference} dataset's student with the same
     architecture, dropout, budget and trial (evaluation.significance): the metric (evaluation.metric) of both
@@ -77,7 +72,7 @@ rule paired_bootstrap:
     input:
         hyp=BOOTSTRAP_HYP,
         baseline=fill(BOOTSTRAP_HYP, dataset="{reference}"),
-        ref=DETOK_REFERENCE if METRIC == sc.DETOK else fill(P.text, corpus="base", split="test", lang=TRG),
+        ref=BOOTSTRAP_REF,
     output:
         P.significance,
     params:

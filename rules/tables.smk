@@ -61,8 +61,9 @@ rule table2:
 if CLAIMS:  # (config `claims`)
 
     rule claims:
-        """The paper's claims (config `claims`), each answered with its numbers, the trials in which it holds and
-        the paired bootstrap p-values behind it."""
+        """The paper's claims (config `claims`), each with its verdict over all its trials (supported,
+        contradicted, undecided: a pooled paired bootstrap of the students' test translations), its effect and
+        confidence interval, its numbers, the trials in which it holds and the paired bootstrap p-values."""
         localrule: True
         input:
             **claims_inputs(),
@@ -79,6 +80,6 @@ if CLAIMS:  # (config `claims`)
         shell:
             script(
                 "claims.py",
-                "--run {input.runs} --significance {input.significance} --stats {input.stats} --spec {params.spec:q}"
-                " --prefix {params.prefix} 2> {log}",
+                "--run {input.runs} --hyp {input.hyps} --ref {input.ref} --significance {input.significance}"
+                " --stats {input.stats} --spec {params.spec:q} --prefix {params.prefix} 2> {log}",
             )

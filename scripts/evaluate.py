@@ -153,6 +153,12 @@ def read_references(path: str | Path) -> list[str]:
     return [line.rstrip("\n") for line in open(path, encoding="utf-8")]
 
 
+def read_translations(path: str | Path, metric_name: str = "bleu") -> list[str]:
+    """A student's test translations as a metric scores them: detokenized ones (`bleu_detok`: evaluate's
+    --detok-output) as they are, BPE ones de-BPE'd (`bleu`, `chrf`)."""
+    return read_references(path) if metric_name == sc.DETOK else read_hypotheses(path)
+
+
 def read_pair(hyp: str | Path, ref: str | Path) -> tuple[list[str], list[str]]:
     """De-BPE'd translations and their references, checked to have as many lines."""
     hyps, refs = read_hypotheses(hyp), read_references(ref)

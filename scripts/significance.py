@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import metric, model_fields, read_hypotheses, read_references
+from evaluate import metric, model_fields, read_references, read_translations
 from slkd_config import METRICS
 
 FORMAT = 3  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
@@ -76,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="", help="the system's model name (student/SMALL/kd/...)")
     parser.add_argument("--baseline-model", default="", help="the baseline's")
     args = parser.parse_args(argv)
-    # detokenized translations are scored as they are; BPE ones de-BPE'd first
-    read = read_references if args.metric == "bleu_detok" else read_hypotheses
     try:
-        result = paired_bootstrap(read(args.hyp), read(args.baseline_hyp), read_references(args.ref),
+        result = paired_bootstrap(read_translations(args.hyp, args.metric),
+                                  read_translations(args.baseline_hyp, args.metric), read_references(args.ref),
                                   args.tokenize, args.samples, args.seed, args.metric)
     except ValueError as exc:
         print(f"ERROR: {args.hyp} vs {args.baseline_hyp} on {args.ref}: {exc}", file=sys.stderr)

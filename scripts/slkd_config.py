@@ -37,6 +37,10 @@ BACKEND_KEYS = {
 # its `python` is the trainer (the backend's `python` key is then not read). The workflow's own scripts run in
 # WORKFLOW_ENV.
 BACKEND_ENVS = {"sockeye1": "envs/sockeye.yaml", "sockeye3": "envs/sockeye3.yaml"}
+# The CPU kernels of trainer jobs (config compute.cpu_kernels), the default first: `portable` pins every math
+# library of both trainer stacks to code that gives the same bits on any x86-64 processor with AVX2 (each
+# backend's PORTABLE, scripts/trainers/); `native` lets each library pick the fastest code for the processor.
+CPU_KERNELS = ("portable", "native")
 WORKFLOW_ENV = "envs/workflow.yaml"
 # The metrics a table can show (config evaluation.metric, evaluation.columns), each a run file's key with its
 # `<key>_signature` (scripts/evaluate.py): the paper's tokenized BLEU, detokenized BLEU (sacrebleu's default 13a
@@ -344,6 +348,17 @@ def check_claims(config: dict[str, Any]) -> None:
     for key, name in named:
         if name not in config["datasets"]:
             raise ConfigError(f"claims.{key}: unknown dataset {name!r} (defined: {', '.join(config['datasets'])})")
+
+
+# The claims' verdicts (config `claims`, optional keys): the non-inferiority margin of "combined is at least as good
+# as kd" in the metric's points, the confidence of the effects' intervals, the bootstrap's resamples and seed
+CLAIM_DEFAULTS = {"margin": 0.5, "confidence": 0.95, "samples": 1000, "seed": 12345}
+
+
+def claim_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The claims' verdict settings (CLAIM_DEFAULTS' keys), as configured or by default."""
+    claims = config.get("claims") or {}
+    return {key: claims.get(key, default) for key, default in CLAIM_DEFAULTS.items()}
 
 
 def claim_students(config: dict[str, Any]) -> tuple[list[Student], list[tuple[Student, str]]]:
@@ -868,6 +883,17 @@ def model_student(model: str) -> Student:
         raise ValueError(f"not a student's model name: {model!r}")
     return Student(info["architecture"], info["dataset"], parse_dropout(info["dropout"]), int(info["checkpoints"]),
                    int(info["trial"]))
+
+
+def translation_student(path: str | Path) -> Student:
+    """The Student whose test translations `path` holds (paths()' student_test_hyp or student_test_detok, under
+    any outdir): the layout read back from the path, as model_student reads it from a model's name."""
+    layout = paths(".")
+    for pattern in (layout.student_test_hyp, layout.student_test_detok):
+        match = re.search(f"(?:^|/){pattern_regex(pattern)}$", Path(path).as_posix())
+        if match:
+            return model_student(fill(STUDENT, **match.groupdict()))
+    raise ValueError(f"not a student's test translations: {path}")
 
 
 def paths(outdir: str) -> SimpleNamespace:

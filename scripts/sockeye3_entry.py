@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import os
 import sys
 
+import torch_portable
 from sockeye_entry import COMMANDS, dispatch
 
 EXPECTED = {"sockeye": "3.1.34", "torch": "2.", "sacrebleu": "2."}
@@ -60,7 +62,10 @@ def check_flags() -> int:
 
 
 def run(command: str, args: list[str]) -> None:
-    """Run Sockeye's ``command`` (train or translate) main with command-line ``args``."""
+    """Run Sockeye's ``command`` (train or translate) main with command-line ``args``; with portable CPU kernels
+    ($SLKD_CPU_KERNELS, scripts/trainers/sockeye3.py), torch's sqrt correctly rounded first (torch_portable)."""
+    if os.environ.get(torch_portable.ENV) == "portable":
+        torch_portable.install()
     module = importlib.import_module(COMMANDS[command])
     sys.argv = [COMMANDS[command], *args]
     module.main()

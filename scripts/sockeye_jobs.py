@@ -24,25 +24,26 @@ import gpu_monitor
 import supervise
 import trainers
 from corpus_check import count_lines
-from slkd_config import DEFAULT_BACKEND, ConfigError, sockeye_device
+from slkd_config import CPU_KERNELS, DEFAULT_BACKEND, ConfigError, sockeye_device
 
 
 @dataclass(frozen=True)
 class Job:
     """A trainer job as its options decide it: the backend module, its interpreter, the device and threads, the
-    GPUs it holds (its `gpu` resource)."""
+    GPUs it holds (its `gpu` resource), its CPU kernels (compute.cpu_kernels: portable or native)."""
 
     backend: ModuleType
     python: str
     device: str
     threads: int
     gpus: int = 0
+    kernels: str = "portable"
 
     def command(self, verb: str) -> list[str]:
         return self.backend.command(self.python, verb)
 
     def env(self) -> dict[str, str]:
-        return self.backend.env(self.threads, self.device)
+        return self.backend.env(self.threads, self.device, self.kernels)
 
     def monitor(self) -> gpu_monitor.Sampler:
         """The job's GPU sampler (scripts/gpu_monitor.py): nvidia-smi into the file beside the job's log while
@@ -60,6 +61,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
                         help="compute.device; auto: the GPU exactly when --gpus > 0")
     parser.add_argument("--gpus", default="0", help="the GPUs the job holds (its `gpu` resource)")
     parser.add_argument("--threads", type=int, default=1, help="trainer (OpenMP) threads")
+    parser.add_argument("--cpu-kernels", choices=list(CPU_KERNELS), default=CPU_KERNELS[0],
+                        help="compute.cpu_kernels: portable (the same bits on every x86-64 processor) or native;"
+                        " GPU jobs ignore it")
 
 
 def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
@@ -76,7 +80,7 @@ def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
     except ConfigError as err:
         parser.error(str(err))
     gpus = str(args.gpus or 0)
-    return Job(backend, python, device, args.threads, int(gpus) if gpus.isdigit() else 0)
+    return Job(backend, python, device, args.threads, int(gpus) if gpus.isdigit() else 0, args.cpu_kernels)
 
 
 def gpu_refusal(job: Job) -> str | None:

@@ -294,38 +294,52 @@ def test_parameter_counts_equal_what_sockeye_logged(tiny_run: Path) -> None:
 
 
 def test_claims_equal_table3_table2_and_the_significance_files(tiny_run: Path) -> None:
-    """Each claim's numbers are Table 3's (one trial: its BLEU), Table 2's and the paired bootstrap files'."""
+    """Each claim's numbers are Table 3's (one trial: its BLEU), Table 2's and the paired bootstrap files'; its
+    effect is the difference of its BLEU (one trial: the paired bootstrap file's), within an interval whose
+    bounds give the verdict."""
     table3 = {(r["dataset"], r["dropout"]): r for r in csv.DictReader(open(tiny_run / "results/table3.csv"))
               if r["architecture"] == "SMALL"}
     types = {r["dataset"]: int(r["types"]) for r in csv.DictReader(open(tiny_run / "results/table2.csv"))}
     lines = list(csv.DictReader(open(tiny_run / "results/claims.csv")))
     bleu = {key: float(row["bleu_mean"]) for key, row in table3.items()}
 
-    def p_value(reference: str, dataset: str, dropout: str) -> str:
-        test = json.loads((tiny_run / f"results/significance/{reference}/SMALL/{dataset}/{dropout}/ckpt2/trial1.json")
+    def test(reference: str, dataset: str, dropout: str) -> dict:
+        return json.loads((tiny_run / f"results/significance/{reference}/SMALL/{dataset}/{dropout}/ckpt2/trial1.json")
                           .read_text())
-        return f"{test['p_value']:.4f}"
+
+    def p_value(reference: str, dataset: str, dropout: str) -> str:
+        return f"{test(reference, dataset, dropout)['p_value']:.4f}"
 
     expected = []
     for claim, system, reference in (("kd>baseline", "kd", "baseline"), ("base+kd>=kd", "base+kd", "kd")):
         for dropout in ("dropout", "nodropout"):
-            holds = bleu[system, dropout] >= bleu[reference, dropout] if claim == "base+kd>=kd" else \
-                bleu[system, dropout] > bleu[reference, dropout]
-            expected.append((claim, bleu[system, dropout], bleu[reference, dropout], "yes" if holds else "no",
-                             str(int(holds)), p_value(reference, system, dropout)))
+            margin = 0.5 if claim == "base+kd>=kd" else 0.0  # claims.margin
+            holds = round(bleu[system, dropout] - bleu[reference, dropout], 2) > -margin
+            expected.append((claim, bleu[system, dropout], bleu[reference, dropout], str(int(holds)),
+                             p_value(reference, system, dropout)))
+            effect = float(lines[len(expected) - 1]["effect"])
+            assert effect == pytest.approx(test(reference, system, dropout)["difference"], abs=0.011)
     for dataset in ("base+kd", "base+kd+bt", "base+best-2"):
         gain = {d: bleu[dataset, d] - bleu["baseline", d] for d in ("nodropout", "dropout")}
         expected.append(("gains", round(gain["nodropout"], 2), round(gain["dropout"], 2),
-                         "yes" if gain["nodropout"] > gain["dropout"] else "no",
-                         str(int(gain["nodropout"] > gain["dropout"])),
+                         str(int(round(gain["nodropout"] - gain["dropout"], 2) > 0)),
                          f"no dropout {p_value('baseline', dataset, 'nodropout')} /"
                          f" dropout {p_value('baseline', dataset, 'dropout')}"))
+        assert float(lines[len(expected) - 1]["effect"]) == pytest.approx(gain["nodropout"] - gain["dropout"],
+                                                                          abs=0.03)
+    expected.append(("vocabulary", types["kd"], types["baseline"], "", ""))
+    assert [(line["claim"], float(line["value"]), float(line["reference"]), line["trials_holding"],
+             line["p_values"]) for line in lines] == [(c, float(v), float(r), t, p) for c, v, r, t, p in expected]
+    for line in lines[:-1]:
+        low, effect, high = float(line["ci_low"]), float(line["effect"]), float(line["ci_high"])
+        threshold = -float(line["margin"] or 0)
+        assert low <= effect <= high
+        assert line["verdict"] == ("supported" if low > threshold else "contradicted" if high < threshold
+                                   else "undecided")
     ratio = types["kd"] / types["baseline"]
-    expected.append(("vocabulary", types["kd"], types["baseline"], "yes" if 0.1 <= ratio < 1 else "no", "", ""))
-    assert [(line["claim"], float(line["value"]), float(line["reference"]), line["holds"], line["trials_holding"],
-             line["p_values"]) for line in lines] == [(c, float(v), float(r), h, t, p) for c, v, r, h, t, p in expected]
+    assert lines[-1]["verdict"] == ("supported" if 0.1 <= ratio < 1 else "contradicted")
     markdown = (tiny_run / "results/claims.md").read_text()
-    assert markdown.count("\n| ") == len(expected) and "paired bootstrap" in markdown
+    assert markdown.count("\n| ") == len(expected) and "pooled paired bootstrap" in markdown
 
 
 def test_a_second_run_from_scratch_gives_the_same_corpora_and_numbers(tiny_run: Path, tmp_path: Path) -> None:

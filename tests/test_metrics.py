@@ -24,6 +24,7 @@ import yaml
 from conftest import REPO, load_config
 from corpus_check import CorpusError
 from evaluate import evaluate, model_fields
+from test_claims import references, translations, write_student
 
 SACREBLEU = Path(sys.executable).parent / "sacrebleu"
 SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
@@ -198,34 +199,44 @@ def test_a_table_refuses_a_bootstrap_of_another_metric(tmp_path: Path) -> None:
         tables.load_significance([test], "chrf")
 
 
-def test_claims_state_their_metric(tmp_path: Path) -> None:
-    files, tests = [], []
+@pytest.mark.parametrize("name", ["chrf", "bleu_detok"])
+def test_claims_state_their_metric(name: str, tmp_path: Path) -> None:
+    """The claims read the metric's translations (detokenized ones for bleu_detok) and its run files' scores."""
+    ref = tmp_path / "test.en"
+    ref.write_text("".join(f"{line}\n" for line in references()))
+    files, hyps, tests, scores = [], [], [], {}
     for dataset in ("baseline", "kd"):
         for dropout in ("dropout", "nodropout"):
             student = sc.Student("SMALL", dataset, dropout == "dropout", 2, 1)
-            path = tmp_path / f"{dataset}.{dropout}.json"
-            chrf = {"baseline": 50.0, "kd": 49.0}[dataset]  # kd loses on chrF, wins on BLEU
-            path.write_text(json.dumps({**model_fields(sc.student_model(student)), "bleu": 100 - chrf, "chrf": chrf,
-                                        **SIGNATURES}))
-            files.append(str(path))
+            wrong = {"baseline": range(0, 3), "kd": range(0, 6)}[dataset]  # kd garbles twice as many sentences
+            run, hyp, scores[dataset, dropout] = write_student(tmp_path, student, translations(references(), wrong, 1),
+                                                               ref, name, bleu=99.0, **SIGNATURES)
+            files.append(run)
+            hyps.append(hyp)
             if dataset == "kd":
                 test = tmp_path / f"p.{dropout}.json"
                 baseline = sc.Student("SMALL", "baseline", dropout == "dropout", 2, 1)
-                test.write_text(json.dumps({**model_fields(sc.student_model(student)), "metric": "chrf",
+                test.write_text(json.dumps({**model_fields(sc.student_model(student)), "metric": name,
                                             "baseline_model": sc.student_model(baseline), "p_value": 0.02}))
                 tests.append(str(test))
+    assert hyps[0].endswith("/baseline/dropout/ckpt2/trial1/test.detok" if name == sc.DETOK else
+                            "/baseline/dropout/ckpt2/trial1/test.bpe")
     stats = tmp_path / "stats.tsv"
     stats.write_text("corpus\tlang\tlines\ttokens\ttypes\nbaseline\ten\t1\t9\t8\nkd\ten\t1\t9\t7\n")
     spec = {"architecture": "SMALL", "baseline": "baseline", "kd": "kd", "combined": "base+kd", "augmented": [],
-            "alpha": 0.05, "lang": "en", "metric": "chrf"}
-    assert claims.main(["--run", *files, "--significance", *tests, "--stats", str(stats), "--spec",
-                        json.dumps(spec), "--prefix", str(tmp_path / "claims")]) == 0
+            "alpha": 0.05, "lang": "en", "metric": name}
+    assert claims.main(["--run", *files, "--hyp", *hyps, "--ref", str(ref), "--significance", *tests, "--stats",
+                        str(stats), "--spec", json.dumps(spec), "--prefix", str(tmp_path / "claims")]) == 0
     line = next(csv.DictReader(open(tmp_path / "claims.csv")))
-    assert (line["claim"], line["metric"], line["value"], line["reference"], line["holds"], line["p_values"]) == (
-        "kd>baseline", "chrf", "49.0", "50.0", "no", "0.0200")
+    kd, baseline = scores["kd", "dropout"], scores["baseline", "dropout"]
+    assert (line["claim"], line["metric"], line["value"], line["reference"], line["verdict"], line["p_values"]) == (
+        "kd>baseline", name, str(kd), str(baseline), "contradicted", "0.0200")
+    assert float(line["effect"]) == pytest.approx(kd - baseline, abs=0.01) and float(line["ci_high"]) < 0
     md = (tmp_path / "claims.md").read_text()
-    assert "chrF kd 49.00 vs baseline 50.00" in md and "Scores and p-values: test chrF (nrefs:1|nc:6)." in md
-    with pytest.raises(claims.ResultFileError, match="compares chrf, not bleu"):
+    label, description = tables.LABEL[name], tables.DESCRIPTION[name]
+    assert f"{label} kd {kd:.2f} vs baseline {baseline:.2f}" in md
+    assert f"Scores and p-values: {description} ({SIGNATURES[f'{name}_signature']})." in md
+    with pytest.raises(claims.ResultFileError, match=f"compares {name}, not bleu"):
         claims.load(files, tests, "bleu")
 
 

@@ -4,7 +4,8 @@
   PYTHON_KEY (its configuration key), SETUP (what builds that interpreter)
 - command(python, verb): the argv prefix of `train` or `translate` (or of the entry's `--check-flags`)
 - device_args(device): the flags that put a job on the CPU or on the GPU that SLURM assigned
-- env(threads): the environment of a trainer process
+- env(threads, device, kernels): the environment of a trainer process (kernels `portable`: PORTABLE, the settings
+  that give the same bits on every x86-64 processor; `native`: the libraries' own choice)
 - translate_args(): extra sockeye.translate flags
 - gpu_refusal(): why this backend cannot run on the visible GPUs (None when it can, or when nothing is known)
 - PARAMETERS: the regex of the trainer's log line that gives the number of parameters

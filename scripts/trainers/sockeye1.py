@@ -37,10 +37,27 @@ def device_args(device: str) -> list[str]:
 CPU_ENGINE = "NaiveEngine"
 
 
-def env(threads: int | str, device: str = "cpu") -> dict[str, str]:
-    """This process's environment with MXNet's and OpenMP's threads set and, on the CPU, MXNet's engine."""
+# Portable CPU kernels (compute.cpu_kernels: portable): the same bits on every x86-64 processor with AVX2.
+# MXNet 1.9.1 computes with oneDNN (its JIT kernels pick instructions and blocking from the processor: they
+# segfault under an emulated Haswell, and their results differ from the OpenBLAS path's) and OpenBLAS (its
+# kernel chosen per processor). Measured 2026-12-07 (tests/test_portable_kernels.py): with oneDNN off and
+# OpenBLAS's Haswell kernel, a training and its decoding write byte-identical parameters, metrics and
+# translations on an AMD EPYC (Zen 3) and on an emulated Intel Haswell (qemu-x86_64 -cpu Haswell). These
+# settings win over the same variables in the environment; GPU jobs get none of them.
+PORTABLE = {
+    "MXNET_MKLDNN_ENABLED": "0",  # no oneDNN operators...
+    "MXNET_SUBGRAPH_BACKEND": "NONE",  # ...and no oneDNN graph fusion
+    "OPENBLAS_CORETYPE": "Haswell",  # OpenBLAS's AVX2 kernels, whatever the processor
+}
+
+
+def env(threads: int | str, device: str = "cpu", kernels: str = "portable") -> dict[str, str]:
+    """This process's environment with MXNet's and OpenMP's threads set and, on the CPU, MXNet's engine and (with
+    `kernels` portable) the kernels that give the same bits on every x86-64 processor (PORTABLE)."""
     engine = {"MXNET_ENGINE_TYPE": CPU_ENGINE} if device == "cpu" else {}
-    return {**engine, **os.environ, "OMP_NUM_THREADS": str(threads), "MXNET_CPU_WORKER_NTHREADS": str(threads)}
+    pinned = PORTABLE if device == "cpu" and kernels == "portable" else {}
+    return {**engine, **os.environ, **pinned, "OMP_NUM_THREADS": str(threads),
+            "MXNET_CPU_WORKER_NTHREADS": str(threads)}
 
 
 def translate_args() -> list[str]:

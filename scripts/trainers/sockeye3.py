@@ -29,9 +29,30 @@ def device_args(device: str) -> list[str]:
     return ["--use-cpu"] if device == "cpu" else ["--device-id", "0"]
 
 
-def env(threads: int | str, device: str = "cpu") -> dict[str, str]:
-    """This process's environment with PyTorch's (OpenMP, MKL) threads set (the same on either device)."""
-    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+# Portable CPU kernels (compute.cpu_kernels: portable): the same bits on every x86-64 processor with AVX2.
+# PyTorch computes with its own vectorized kernels (ATen: one build per instruction set, the widest the
+# processor has), MKL (matrix products, and vector math such as sqrt: each with code paths per processor and
+# vendor) and oneDNN. Measured 2026-12-07 on an AMD EPYC (Zen 3) against an emulated Intel Haswell
+# (qemu-x86_64 -cpu Haswell), torch 2.13: matrix products agree only with MKL_CBWR=COMPATIBLE (its AVX2 branch
+# gives other bits on the two vendors); MKL's sqrt, log10 and atan differ under every MKL_CBWR setting, and
+# Adam's sqrt changed the parameters of a 20-update Transformer training, so the entry point rounds float sqrt
+# through float64 (correctly rounded, hence the same everywhere: scripts/torch_portable.py). With all of it, a
+# training and its decoding write byte-identical parameters, metrics and translations on both
+# (tests/test_portable_kernels.py). These settings win over the same variables in the environment; GPU jobs
+# get none of them.
+PORTABLE = {
+    "ATEN_CPU_CAPABILITY": "avx2",  # ATen's AVX2 kernels, also on AVX-512 processors
+    "MKL_CBWR": "COMPATIBLE",  # MKL's processor-independent code path
+    "DNNL_MAX_CPU_ISA": "AVX2",  # oneDNN (PyTorch's) no wider than AVX2
+    "SLKD_CPU_KERNELS": "portable",  # scripts/sockeye3_entry.py: correctly rounded sqrt (torch_portable)
+}
+
+
+def env(threads: int | str, device: str = "cpu", kernels: str = "portable") -> dict[str, str]:
+    """This process's environment with PyTorch's (OpenMP, MKL) threads set and, on the CPU with `kernels`
+    portable, the kernels that give the same bits on every x86-64 processor (PORTABLE)."""
+    pinned = PORTABLE if device == "cpu" and kernels == "portable" else {}
+    return {**os.environ, **pinned, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
 def translate_args() -> list[str]:
