@@ -67,6 +67,7 @@ demo: setup
 	$(SNAKEMAKE) --profile profiles/local $(DEMO_ARGS) --cores $(CORES) demo
 	$(SNAKEMAKE) $(DEMO_ARGS) --report demo/results/report.html demo
 	@echo; cat demo/results/table2.md; echo; cat demo/results/table3.md; echo; cat demo/results/claims.md
+	@echo; $(WF_PY) scripts/demo_readme.py compare || true
 	@echo; echo "Figures: demo/results/figures/  Report: demo/results/report.html"
 
 # The README's demo results from the last `make demo`: its tables, claims and figures copied to docs/demo/ (with

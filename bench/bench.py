@@ -1,6 +1,6 @@
 """slkd-workflow's own speed, measured on this machine in one run; each figure a ratio against its baseline.
 
-    bench/run [P1 P2 P3 P4 C] [--sentences 1000] [--updates 200] [--pairs 4] [--run-demo] [--out bench/results.md]
+    bench/run [P1 P2 P3 P4 K C] [--sentences 1000] [--updates 200] [--pairs 4] [--run-demo] [--out bench/results.md]
 
 Without names, every figure is measured; with names, only those, and the other rows are copied from the previous
 bench/results.md, marked "previous run (DATE)".
@@ -19,6 +19,11 @@ P3 planning: wall time of `snakemake -n table1 table2 table3 figures` on the pap
 P4 demo: wall time of `make demo` after set-up (--run-demo runs it; otherwise the newest complete demo run in
    .snakemake/log is read) and its critical path (teacher, its test decoding, distillation, the slowest
    student on kd data and its evaluation) from the demo's benchmark files.
+K  the cost of portable CPU kernels (compute.cpu_kernels): native / portable speed of a SMALL LSTM student's
+   training (Sockeye 1.18: oneDNN against OpenBLAS's Haswell kernels), of a Transformer student's (Sockeye 3:
+   the libraries' own kernels against AVX2, MKL's COMPATIBLE path and a correctly rounded sqrt) and of the kd
+   decoding (the teacher, as P1's workflow side), each through the workflow's own scripts with --cpu-kernels
+   native and portable: --pairs pairs in alternating order, the median of the pairs' time ratios.
 C  the CPU throughputs of `snakemake cost` (config.yaml `cost.cpu`): the paper's LARGE and SMALL architectures
    (config.yaml) trained with the paper's flags on CPU at config.yaml's threads, on random tokens of their full
    vocabularies (source and target of equal lengths, 5-38 tokens); seconds per update from Sockeye's checkpoint
@@ -56,10 +61,11 @@ from trainers.sockeye1 import env as sockeye_env  # noqa: E402
 WORK = REPO / "bench" / "work"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SOCKEYE_PY = REPO / ".venv-sockeye" / "bin" / "python"
+SOCKEYE3_PY = REPO / ".venv-sockeye3" / "bin" / "python"
 ENTRY = REPO / "scripts" / "sockeye_entry.py"
 SPEED = re.compile(r"Speed: [\d.]+ samples/sec ([\d.]+) tokens/sec")
 CHECKPOINT = re.compile(r"Checkpoint \[\d+\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
-FIGURES = ("P1", "P2", "P3", "P4", "C")
+FIGURES = ("P1", "P2", "P3", "P4", "K", "C")
 
 
 def demo_config() -> dict:
@@ -168,6 +174,55 @@ def p2_training(config: dict, updates: int, pairs: int) -> dict:
             "detail": f"SMALL student, {updates} updates each; {pairs} pairs in alternating order (rule-hand, "
                       f"hand-rule, ...): median of the pairs' ratios; ratios {', '.join(f'{x:.3f}' for x in ratios)}"
                       f" (range {min(ratios):.3f}-{max(ratios):.3f})"}
+
+
+def k_kernels(config: dict, updates: int, pairs: int, sentences: int) -> list[dict]:
+    """Native against portable CPU kernels, side by side in alternating pairs: a SMALL LSTM student's training,
+    a Transformer student's and the kd decoding, each through the workflow's own script; rows of time ratios."""
+    threads = str(config["compute"]["threads"])
+    folder = WORK / "k"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    size = config["architectures"]["SMALL"]["num-words"]
+    data = [str(WORK / f"data/bpe/{size}/base/{split}.{lang}") for split in ("train", "dev") for lang in ("de", "en")]
+    jobs = {}
+    for name, arch, python in (("LSTM student", "SMALL", SOCKEYE_PY),
+                               ("Transformer student", "TRANSFORMER-SMALL", SOCKEYE3_PY)):
+        backend = config["architectures"][arch].get("backend", "sockeye1")
+        flags = {**student_flags(config, Student(arch, "baseline", backend == "sockeye1", 1, 1)),
+                 "max-updates": updates}
+        if backend == "sockeye1":  # the demo's fixed-step schedule would set its own length (700 updates)
+            flags = {key: value for key, value in flags.items() if not key.startswith("learning-rate-schedule")}
+        jobs[name] = (f"{updates} updates", lambda out, kernels, f=flags, b=backend, py=python: [
+            sys.executable, str(REPO / "scripts/train_model.py"), "--sockeye-python", str(py), "--backend", b,
+            "--model-dir", str(out), "--done", f"{out}.done.json", "--source", data[0], "--target", data[1],
+            "--validation-source", data[2], "--validation-target", data[3], "--flags", json.dumps(f),
+            "--device", "cpu", "--threads", threads, "--cpu-kernels", kernels])
+    lines = (WORK / f"data/bpe/{config['architectures'][config['teacher']['architecture']]['num-words']}"
+             "/base/train.de").read_text().splitlines()[:sentences]
+    (folder / "kd.in").write_text("".join(f"{line}\n" for line in lines))
+    decoding = config["decoding"]
+    jobs["kd decoding"] = (f"{len(lines)} sentences, beam {decoding['beam_size']}", lambda out, kernels: [
+        sys.executable, str(REPO / "scripts/translate.py"), "--sockeye-python", str(SOCKEYE_PY),
+        "--model-dir", str(WORK / "models/teacher/de-en"), "--input", str(folder / "kd.in"), "--output", str(out),
+        "--beam-size", str(decoding["beam_size"]), "--batch-size", str(decoding["batch_size"]),
+        "--nbest-size", str(decoding["nbest"]), "--output-type", "json", "--device", "cpu", "--threads", threads,
+        "--cpu-kernels", kernels])
+    rows = []
+    for name, (work, command) in jobs.items():
+        seconds: dict[str, list[float]] = {"native": [], "portable": []}
+        for i in range(pairs):
+            order = ["native", "portable"] if i % 2 == 0 else ["portable", "native"]
+            for kernels in order:
+                print(f"bench: K {name} pair {i + 1}/{pairs}: {kernels}", file=sys.stderr)
+                seconds[kernels].append(timed([command(folder / f"{name.split()[0]}-{kernels}{i + 1}", kernels)]))
+        ratios = [p / n for n, p in zip(seconds["native"], seconds["portable"], strict=True)]
+        ratio = statistics.median(ratios)
+        rows.append({"figure": f"K {name}: native / portable speed", "measured": statistics.median(seconds["native"]),
+                     "baseline": statistics.median(seconds["portable"]), "goal": "report", "ratio": ratio, "ok": True,
+                     "detail": f"seconds native (measured) and portable (baseline), medians of {pairs} alternating"
+                               f" pairs; {work}, {threads} thread(s); ratios {', '.join(f'{x:.3f}' for x in ratios)}"})
+    return rows
 
 
 def p3_planning() -> dict:
@@ -369,12 +424,13 @@ def cost_block(c: dict) -> str:
 
 
 def previous_rows(path: Path) -> tuple[dict[str, str], str | None, str]:
-    """Table rows (by figure name: P1 ...) and the C block of a previous results file, and its date."""
+    """Table rows (by their figure cell: "P1 kd decoding ...", "K LSTM student ...") and the C block of a previous
+    results file, and its date."""
     if not path.is_file():
         return {}, None, ""
     text = path.read_text(encoding="utf-8")
     date = re.search(r"Measured (\d{4}-\d{2}-\d{2})", text)
-    rows = {line.split()[1]: line for line in text.splitlines() if re.match(r"\| P\d ", line)}
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if re.match(r"\| (P\d|K) ", line)}
     block = re.search(r"^(\*\*previous run \([^)]*\)\*\*: )?C \(CPU throughputs.*?^```\n", text, re.S | re.M)
     return rows, block.group(0) if block else None, date.group(1) if date else "unknown date"
 
@@ -425,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     previous, previous_block, date = previous_rows(Path(args.out))
     config = demo_config()
-    if chosen & {"P1", "P2"}:
+    if chosen & {"P1", "P2", "K"}:
         size_large = config["architectures"]["LARGE"]["num-words"]
         size_small = config["architectures"]["SMALL"]["num-words"]
         print("bench: building the demo teacher and data under bench/work (once) ...", file=sys.stderr)
@@ -435,16 +491,18 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict | str] = []
     steps = (("P1", lambda: p1_decoding(config, args.sentences)),
              ("P2", lambda: p2_training(config, args.updates, args.pairs)),
-             ("P3", p3_planning), ("P4", lambda: p4_demo(args.run_demo)))
+             ("P3", p3_planning), ("P4", lambda: p4_demo(args.run_demo)),
+             ("K", lambda: k_kernels(config, args.updates, args.pairs // 2 or 1, args.sentences)))
     for name, step in steps:
         if name in chosen:
             print(f"bench: {name} ...", file=sys.stderr)
-            row = step()
-            if row["measured"] is None and name in previous:  # P4 without a demo run here: the last one known
-                row = mark_previous(previous[name], date)
-            rows.append(row)
-        elif name in previous:
-            rows.append(mark_previous(previous[name], date))
+            earlier = [line for figure, line in previous.items() if figure.split()[0] == name]
+            for row in (lambda r: r if isinstance(r, list) else [r])(step()):
+                if row["measured"] is None and earlier:  # P4 without a demo run here: the last one known
+                    row = mark_previous(earlier[0], date)
+                rows.append(row)
+        else:
+            rows += [mark_previous(line, date) for figure, line in previous.items() if figure.split()[0] == name]
     result = table(rows)
     if "C" in chosen:
         result += "\n" + cost_block(cost_throughputs(args.cost_updates))

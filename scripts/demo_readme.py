@@ -2,12 +2,15 @@
 
     python demo_readme.py collect [--results demo/results] [--logs .snakemake/log] [--docs docs/demo]
     python demo_readme.py render [--docs docs/demo] [--readme README.md] [--check]
+    python demo_readme.py compare [--results demo/results] [--docs docs/demo]
 
 `collect` copies the run's tables (1-3, Markdown), its claims and its figures into docs/demo/ (the committed copy of
 the last demo run's results) and writes docs/demo/run.json: when and how long the run took (Snakemake's log of
 the newest complete `demo` run), on how many cores, and whether each student had stopped improving at its end.
 `render` rewrites the part of the README between the two DEMO markers from docs/demo/ alone; with --check it
-only says whether the README already holds exactly that (tests/test_demo_readme.py runs it).
+only says whether the README already holds exactly that (tests/test_demo_readme.py runs it). `compare` (the end
+of `make demo`) says whether a run's tables and claims are byte-identical to docs/demo/'s, naming those that are
+not: with portable CPU kernels (compute.cpu_kernels) they are on any x86-64 processor with AVX2.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+
+from slkd_config import load_config
 
 BEGIN = "<!-- DEMO RESULTS BEGIN: written by `make demo-readme` from docs/demo/; do not edit by hand -->"
 END = "<!-- DEMO RESULTS END -->"
@@ -76,20 +81,30 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def collect(results: Path, logs: Path, docs: Path) -> dict[str, Any]:
-    """Copy the run's tables, claims and figures into docs/ and write docs/run.json; its content."""
+def compare(results: Path, docs: Path) -> list[str]:
+    """The tables and claims (TABLES, Markdown and, where docs/ has it, CSV) that differ between a run's results
+    and docs/: [] when every one is byte-identical."""
+    names = [f"{name}.md" for name in TABLES] + [path.name for path in sorted(docs.glob("*.csv"))]
+    return [name for name in names if not (results / name).is_file()
+            or (results / name).read_bytes() != (docs / name).read_bytes()]
+
+
+def collect(results: Path, logs: Path, docs: Path, kernels: str = "portable") -> dict[str, Any]:
+    """Copy the run's tables, claims (also as CSV) and figures into docs/ and write docs/run.json (with the run's
+    CPU kernels, compute.cpu_kernels); its content."""
     demo = demo_run(logs)
     if demo is None:
         raise DemoReadmeError(f"no complete `demo` run in {logs}: run `make demo` first")
     docs.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
         shutil.copyfile(results / f"{name}.md", docs / f"{name}.md")
+    shutil.copyfile(results / "claims.csv", docs / "claims.csv")  # the verdicts' effects and intervals, unrounded
     for name in FIGURES:
         shutil.copyfile(results / "figures" / f"{name}.png", docs / f"{name}.png")
     scores = {path.stem: json.loads(path.read_text()) for path in sorted((results / "teachers").glob("*.json"))}
     teachers = {name: {"dev": score["floor"]["bleu"], "test": score["bleu"]} for name, score in scores.items()}
     run = {"date": demo["date"], "seconds": round(demo["seconds"], 1), "cores": demo["cores"], "cpu": cpu_model(),
-           "teachers": teachers, "curves": flatness(results / "runs")}
+           "kernels": kernels, "teachers": teachers, "curves": flatness(results / "runs")}
     (docs / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     return run
 
@@ -109,6 +124,12 @@ def render_section(docs: Path) -> str:
         f" Curves at their end: {curves['flat']} of {curves['students']} students had stopped improving (their"
         f" last checkpoint lowers the best validation perplexity before it by less than {curves['criterion']:.0%};"
         f" the most it lowers it: {curves['largest_gain']:.1%}, {curves['largest_gain_model']}).",
+        "",
+        ("Its CPU kernels were portable (`compute.cpu_kernels`): `make demo` on any x86-64 processor with AVX2"
+         " writes these Tables 1-3 and claims byte for byte, and says so at its end"
+         " ([Same numbers on every machine](#same-numbers-on-every-machine))."
+         if run.get("kernels") == "portable" else
+         f"Its CPU kernels were {run.get('kernels', 'native')}: a run on another processor gives other numbers."),
         "",
         "**Table 3** (test BLEU and BPE train perplexity, mean ± sd over each column's trials):",
         "",
@@ -151,17 +172,25 @@ def render(readme: str, docs: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["collect", "render"])
+    parser.add_argument("action", choices=["collect", "render", "compare"])
     parser.add_argument("--results", type=Path, default=Path("demo/results"))
     parser.add_argument("--logs", type=Path, default=Path(".snakemake/log"))
     parser.add_argument("--docs", type=Path, default=Path("docs/demo"))
     parser.add_argument("--readme", type=Path, default=Path("README.md"))
     parser.add_argument("--check", action="store_true", help="render: fail if the README differs, write nothing")
+    parser.add_argument("--configfile", type=Path, default=Path("config/demo.yaml"),
+                        help="collect: the demo's configuration (its compute.cpu_kernels)")
     args = parser.parse_args(argv)
     try:
         if args.action == "collect":
-            print(json.dumps(collect(args.results, args.logs, args.docs), indent=2))
+            kernels = load_config(Path(__file__).resolve().parent.parent, args.configfile)["compute"]["cpu_kernels"]
+            print(json.dumps(collect(args.results, args.logs, args.docs, kernels), indent=2))
             return 0
+        if args.action == "compare":
+            differing = compare(args.results, args.docs)
+            print(f"Tables 1-3 and the claims: {'identical to' if not differing else 'other than'} {args.docs}/'s"
+                  f" (the README's){': ' + ', '.join(differing) if differing else ''}")
+            return 1 if differing else 0
         text = args.readme.read_text(encoding="utf-8")
         new = render(text, args.docs)
     except (DemoReadmeError, OSError, KeyError, ValueError) as exc:
