@@ -28,6 +28,7 @@ def fake_run(tmp_path: Path, curves: dict[str, list[float]]) -> tuple[Path, Path
     logs.mkdir()
     for name in demo_readme.TABLES:
         (results / f"{name}.md").write_text(f"| {name} |\n|---|\n| 1 |\n\ncaption of {name}\n")
+    (results / "claims.csv").write_text("claim,verdict\nkd>baseline,supported\n")
     for name in demo_readme.FIGURES:
         (results / f"figures/{name}.png").write_bytes(b"\x89PNG" + name.encode())
     (results / "teachers/de-en.json").write_text(json.dumps({"bleu": 74.84, "floor": {"bleu": 72.81}}))
@@ -48,7 +49,7 @@ def test_collect_copies_the_run_and_measures_its_curves(tmp_path: Path) -> None:
     results, logs = fake_run(tmp_path, {"student/a": [3.0, 2.0, 1.99], "student/b": [2.0, 1.5, 1.45],
                                         "student/c": [1.2, 1.21]})
     docs = tmp_path / "docs"
-    run = demo_readme.collect(results, logs, docs)
+    run = demo_readme.collect(results, logs, docs, "portable")
     # the newest complete demo run: 13 min 5.51 s on 2 cores (the later log never finished)
     assert (run["date"], run["seconds"], run["cores"]) == ("2026-12-06", 785.5, 2)
     # what the last checkpoint gains on the best before it: a 0.5 %, b 3.3 %, c none (it rose): two below 2 %
@@ -62,6 +63,8 @@ def test_collect_copies_the_run_and_measures_its_curves(tmp_path: Path) -> None:
     assert new.startswith("# x\n\nbefore\n") and new.endswith("\nafter\n") and "stale" not in new
     assert "took **13 min 06 s**" in new and "2 of 3 students" in new and "| claims |" in new
     assert "de-en 74.8 on test (72.8 on dev)" in new
+    assert "Its CPU kernels were portable" in new and run["kernels"] == "portable"
+    assert (docs / "claims.csv").read_text() == (results / "claims.csv").read_text()
     path = tmp_path / "README.md"
     path.write_text(readme)
     render = ["render", "--docs", str(docs), "--readme", str(path)]
@@ -74,3 +77,16 @@ def test_a_curve_with_one_checkpoint_cannot_be_judged(tmp_path: Path) -> None:
     results, logs = fake_run(tmp_path, {"student/a": [3.0]})
     with pytest.raises(demo_readme.DemoReadmeError, match="1 validation checkpoint"):
         demo_readme.collect(results, logs, tmp_path / "docs")
+
+
+def test_compare_names_the_tables_that_differ_from_the_committed_ones(tmp_path: Path) -> None:
+    """The end of `make demo`: a run's tables and claims against docs/demo/'s, byte for byte."""
+    results, logs = fake_run(tmp_path, {"student/a": [3.0, 2.0]})
+    docs = tmp_path / "docs"
+    demo_readme.collect(results, logs, docs)
+    assert demo_readme.compare(results, docs) == []
+    assert demo_readme.main(["compare", "--results", str(results), "--docs", str(docs)]) == 0
+    (results / "table3.md").write_text("| table3 |\n|---|\n| 2 |\n")
+    (results / "claims.csv").write_text("claim,verdict\nkd>baseline,undecided\n")
+    assert demo_readme.compare(results, docs) == ["table3.md", "claims.csv"]
+    assert demo_readme.main(["compare", "--results", str(results), "--docs", str(docs)]) == 1
