@@ -334,8 +334,11 @@ def test_claims_equal_table3_table2_and_the_significance_files(tiny_run: Path) -
         low, effect, high = float(line["ci_low"]), float(line["effect"]), float(line["ci_high"])
         threshold = -float(line["margin"] or 0)
         assert low <= effect <= high
-        assert line["verdict"] == ("supported" if low > threshold else "contradicted" if high < threshold
-                                   else "undecided")
+        # the CSV rounds to 2 decimals, the verdict is taken before: a bound within 0.005 of the threshold
+        # allows the verdicts on either side of it (the tiny students' effects are a few hundredths)
+        allowed = {"supported" if lo > threshold else "contradicted" if hi < threshold else "undecided"
+                   for lo in (low - 0.005, low + 0.005) for hi in (high - 0.005, high + 0.005)}
+        assert line["verdict"] in allowed, (line["claim"], line["scope"], low, high, threshold)
     ratio = types["kd"] / types["baseline"]
     assert lines[-1]["verdict"] == ("supported" if 0.1 <= ratio < 1 else "contradicted")
     markdown = (tiny_run / "results/claims.md").read_text()
