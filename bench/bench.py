@@ -91,6 +91,35 @@ def timed(cmds: list[list[str]], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+def translate_cmd(config: dict, source: Path, output: Path, *options: str) -> list[str]:
+    """The `distill` rule's command (scripts/translate.py) on the demo's de-en teacher: n-best JSON, the config's
+    beam, batch and threads, on the CPU."""
+    decoding = config["decoding"]
+    return [sys.executable, str(REPO / "scripts/translate.py"), "--sockeye-python", str(SOCKEYE_PY),
+            "--model-dir", str(WORK / "models/teacher/de-en"), "--input", str(source), "--output", str(output),
+            "--beam-size", str(decoding["beam_size"]), "--batch-size", str(decoding["batch_size"]),
+            "--nbest-size", str(decoding["nbest"]), "--output-type", "json", "--device", "cpu",
+            "--threads", str(config["compute"]["threads"]), *options]
+
+
+def student_data(config: dict) -> dict[str, str]:
+    """The SMALL students' BPE training and dev files under bench/work, by train_model.py's option names."""
+    size = config["architectures"]["SMALL"]["num-words"]
+    return {k: str(WORK / f"data/bpe/{size}/base/{split}.{lang}") for k, split, lang in (
+        ("source", "train", "de"), ("target", "train", "en"),
+        ("validation_source", "dev", "de"), ("validation_target", "dev", "en"))}
+
+
+def train_cmd(config: dict, out: Path, flags: dict, *options: str, python: Path = SOCKEYE_PY) -> list[str]:
+    """The `train_student` rule's command (scripts/train_model.py) on student_data, on the CPU."""
+    data = student_data(config)
+    return [sys.executable, str(REPO / "scripts/train_model.py"), "--sockeye-python", str(python),
+            "--model-dir", str(out), "--done", f"{out}.done.json", "--source", data["source"],
+            "--target", data["target"], "--validation-source", data["validation_source"],
+            "--validation-target", data["validation_target"], "--flags", json.dumps(flags), "--device", "cpu",
+            "--threads", str(config["compute"]["threads"]), *options]
+
+
 def p1_decoding(config: dict, sentences: int) -> dict:
     """kd decoding as the workflow runs it, against batch size 1 in one process."""
     decoding, threads = config["decoding"], config["compute"]["threads"]
@@ -104,11 +133,7 @@ def p1_decoding(config: dict, sentences: int) -> dict:
     workflow_cmds = []
     for i in range(shards):
         (folder / f"{i}.in").write_text("".join(f"{line}\n" for line in lines[i * per:(i + 1) * per]))
-        workflow_cmds.append([sys.executable, str(REPO / "scripts/translate.py"), "--sockeye-python", str(SOCKEYE_PY),
-                              "--model-dir", str(WORK / "models/teacher/de-en"), "--input", str(folder / f"{i}.in"),
-                              "--output", str(folder / f"{i}.json"), "--beam-size", str(decoding["beam_size"]),
-                              "--batch-size", str(decoding["batch_size"]), "--nbest-size", str(decoding["nbest"]),
-                              "--output-type", "json", "--device", "cpu", "--threads", str(threads)])
+        workflow_cmds.append(translate_cmd(config, folder / f"{i}.in", folder / f"{i}.json"))
     (folder / "all.in").write_text("".join(f"{line}\n" for line in lines))
     baseline_cmd = [str(SOCKEYE_PY), str(ENTRY), "translate", "--models", str(WORK / "models/teacher/de-en"),
                     "--input", str(folder / "all.in"), "--output", str(folder / "all.out"),
@@ -137,10 +162,7 @@ def p2_training(config: dict, updates: int, pairs: int) -> dict:
     both sides alike; the median of the pairs' ratios."""
     student = Student("SMALL", "baseline", True, 1, 1)
     flags = {**student_flags(config, student), "max-updates": updates}
-    size = config["architectures"]["SMALL"]["num-words"]
-    data = {k: str(WORK / f"data/bpe/{size}/base/{split}.{lang}") for k, split, lang in (
-        ("source", "train", "de"), ("target", "train", "en"),
-        ("validation_source", "dev", "de"), ("validation_target", "dev", "en"))}
+    data = student_data(config)
     folder = WORK / "p2"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -148,11 +170,7 @@ def p2_training(config: dict, updates: int, pairs: int) -> dict:
     env = sockeye_env(threads)
 
     def rule_cmd(out: Path) -> list[str]:
-        return [sys.executable, str(REPO / "scripts/train_model.py"), "--sockeye-python", str(SOCKEYE_PY),
-                "--model-dir", str(out), "--done", f"{out}.done.json", "--source", data["source"],
-                "--target", data["target"], "--validation-source", data["validation_source"],
-                "--validation-target", data["validation_target"], "--flags", json.dumps(flags), "--device", "cpu",
-                "--threads", threads]
+        return train_cmd(config, out, flags)
 
     def hand_cmd(out: Path) -> list[str]:
         return [str(SOCKEYE_PY), "-m", "sockeye.train", "--source", data["source"], "--target", data["target"],
@@ -183,8 +201,6 @@ def k_kernels(config: dict, updates: int, pairs: int, sentences: int) -> list[di
     folder = WORK / "k"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
-    size = config["architectures"]["SMALL"]["num-words"]
-    data = [str(WORK / f"data/bpe/{size}/base/{split}.{lang}") for split in ("train", "dev") for lang in ("de", "en")]
     jobs = {}
     for name, arch, python in (("LSTM student", "SMALL", SOCKEYE_PY),
                                ("Transformer student", "TRANSFORMER-SMALL", SOCKEYE3_PY)):
@@ -193,21 +209,13 @@ def k_kernels(config: dict, updates: int, pairs: int, sentences: int) -> list[di
                  "max-updates": updates}
         if backend == "sockeye1":  # the demo's fixed-step schedule would set its own length (700 updates)
             flags = {key: value for key, value in flags.items() if not key.startswith("learning-rate-schedule")}
-        jobs[name] = (f"{updates} updates", lambda out, kernels, f=flags, b=backend, py=python: [
-            sys.executable, str(REPO / "scripts/train_model.py"), "--sockeye-python", str(py), "--backend", b,
-            "--model-dir", str(out), "--done", f"{out}.done.json", "--source", data[0], "--target", data[1],
-            "--validation-source", data[2], "--validation-target", data[3], "--flags", json.dumps(f),
-            "--device", "cpu", "--threads", threads, "--cpu-kernels", kernels])
+        jobs[name] = (f"{updates} updates", lambda out, kernels, f=flags, b=backend, py=python: train_cmd(
+            config, out, f, "--backend", b, "--cpu-kernels", kernels, python=py))
     lines = (WORK / f"data/bpe/{config['architectures'][config['teacher']['architecture']]['num-words']}"
              "/base/train.de").read_text().splitlines()[:sentences]
     (folder / "kd.in").write_text("".join(f"{line}\n" for line in lines))
-    decoding = config["decoding"]
-    jobs["kd decoding"] = (f"{len(lines)} sentences, beam {decoding['beam_size']}", lambda out, kernels: [
-        sys.executable, str(REPO / "scripts/translate.py"), "--sockeye-python", str(SOCKEYE_PY),
-        "--model-dir", str(WORK / "models/teacher/de-en"), "--input", str(folder / "kd.in"), "--output", str(out),
-        "--beam-size", str(decoding["beam_size"]), "--batch-size", str(decoding["batch_size"]),
-        "--nbest-size", str(decoding["nbest"]), "--output-type", "json", "--device", "cpu", "--threads", threads,
-        "--cpu-kernels", kernels])
+    jobs["kd decoding"] = (f"{len(lines)} sentences, beam {config['decoding']['beam_size']}",
+                           lambda out, kernels: translate_cmd(config, folder / "kd.in", out, "--cpu-kernels", kernels))
     rows = []
     for name, (work, command) in jobs.items():
         seconds: dict[str, list[float]] = {"native": [], "portable": []}
@@ -497,7 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         if name in chosen:
             print(f"bench: {name} ...", file=sys.stderr)
             earlier = [line for figure, line in previous.items() if figure.split()[0] == name]
-            for row in (lambda r: r if isinstance(r, list) else [r])(step()):
+            measured = step()
+            for row in measured if isinstance(measured, list) else [measured]:
                 if row["measured"] is None and earlier:  # P4 without a demo run here: the last one known
                     row = mark_previous(earlier[0], date)
                 rows.append(row)

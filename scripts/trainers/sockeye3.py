@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+import torch_portable
 from slkd_config import BACKEND_KEYS
 
 NAME = "sockeye3"
@@ -44,7 +45,7 @@ PORTABLE = {
     "ATEN_CPU_CAPABILITY": "avx2",  # ATen's AVX2 kernels, also on AVX-512 processors
     "MKL_CBWR": "COMPATIBLE",  # MKL's processor-independent code path
     "DNNL_MAX_CPU_ISA": "AVX2",  # oneDNN (PyTorch's) no wider than AVX2
-    "SLKD_CPU_KERNELS": "portable",  # scripts/sockeye3_entry.py: correctly rounded sqrt (torch_portable)
+    torch_portable.ENV: "portable",  # scripts/sockeye3_entry.py: correctly rounded sqrt (torch_portable)
 }
 
 
