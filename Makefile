@@ -61,7 +61,7 @@ $(GPU_ENV)/.installed: envs/requirements-sockeye-gpu.txt envs/sockeye-gpu-python
 	$(GPU_ENV)/bin/sockeye-python scripts/sockeye_entry.py --check
 	touch $@
 
-DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python=$(CURDIR)/$(SK_PY) sockeye3_python=$(CURDIR)/$(SK3_PY)
+DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python="$(CURDIR)/$(SK_PY)" sockeye3_python="$(CURDIR)/$(SK3_PY)"
 
 demo: setup
 	$(SNAKEMAKE) --profile profiles/local $(DEMO_ARGS) --cores $(CORES) demo

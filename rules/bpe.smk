@@ -17,7 +17,7 @@ rule learn_bpe:
     conda:
         WORKFLOW_ENV
     shell:
-        script("bpe.py", "learn --size {wildcards.size} --input {input} --codes {output} 2> {log}")
+        script("bpe.py", "learn --size {wildcards.size:q} --input {input:q} --codes {output:q} 2> {log:q}")
 
 
 rule apply_bpe:
@@ -32,4 +32,4 @@ rule apply_bpe:
     conda:
         WORKFLOW_ENV
     shell:
-        script("bpe.py", "apply --codes {input.codes} --input {input.text} --output {output} 2> {log}")
+        script("bpe.py", "apply --codes {input.codes:q} --input {input.text:q} --output {output:q} 2> {log:q}")

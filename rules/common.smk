@@ -3,7 +3,9 @@
 import functools
 import json
 import os
+import shlex
 import shutil
+import string
 import sys
 from pathlib import Path
 
@@ -63,8 +65,25 @@ def trainer_env(backend):
     return f"../{sc.BACKEND_ENVS[backend]}"
 
 
+# Every path may hold spaces and non-ASCII letters (the clone's folder, outdir, a local corpus): each placeholder
+# of a command is quoted by Snakemake (`{input.src:q}`; a list's elements one by one), and options that a
+# parameter assembles are lists of arguments, never a joined string. Only numbers go unquoted: {threads} and
+# the {resources.*}.
+UNQUOTED_FIELDS = ("threads", "resources.")
+
+
+def unquoted_fields(template):
+    """The placeholders of a shell template that lack Snakemake's `:q` (threads and resources may)."""
+    return [field for _, field, spec, _ in string.Formatter().parse(template)
+            if field is not None and spec != "q" and not field.startswith(UNQUOTED_FIELDS)]
+
+
 def script(name, args):
-    """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template)."""
+    """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template, every
+    placeholder quoted: see UNQUOTED_FIELDS)."""
+    unquoted = unquoted_fields(args)
+    if unquoted:
+        raise WorkflowError(f"the command of {name} has placeholders without :q: {', '.join(unquoted)}")
     return f"python -m {Path(name).stem} {args}"
 
 
@@ -116,8 +135,8 @@ CPU_KERNELS = config["compute"].get("cpu_kernels", sc.CPU_KERNELS[0])
 def sockeye_script(name, args):
     """script() for the scripts that run a trainer: the model's backend (its interpreter comes from the
     backend's environment variable), the device setting, the job's GPUs and the CPU kernels first."""
-    return script(name, f"--backend {{params.backend}} --device {{params.device}} --gpus {{resources.gpu}}"
-                        f" --cpu-kernels {CPU_KERNELS} {args}")
+    return script(name, f"--backend {{params.backend:q}} --device {{params.device:q}} --gpus {{resources.gpu}}"
+                        f" --cpu-kernels {shlex.quote(CPU_KERNELS)} {args}")
 
 
 BACKENDS_USED = sc.backends_used(config)
@@ -154,9 +173,9 @@ def _rule_gpus(name):
 # One training (teacher or student): scripts/train_model.py runs, resumes or skips Sockeye in params.model_dir.
 TRAIN_MODEL = sockeye_script(
     "train_model.py",
-    "--model-dir {params.model_dir} --done {output}"
-    " --source {input.source} --target {input.target} --validation-source {input.validation_source}"
-    " --validation-target {input.validation_target} --flags {params.flags:q} --threads {threads} 2> {log}",
+    "--model-dir {params.model_dir:q} --done {output:q}"
+    " --source {input.source:q} --target {input.target:q} --validation-source {input.validation_source:q}"
+    " --validation-target {input.validation_target:q} --flags {params.flags:q} --threads {threads} 2> {log:q}",
 )
 
 
@@ -214,6 +233,17 @@ onstart:
         os.environ[supervise.WATCH_ENV] = supervise.watch_value()
 
 
+onerror:
+    # a failed run on a full disk: the jobs' logs are on that disk and may not say it, so the console does,
+    # naming the outdir and its free space (scripts/disk_space.py)
+    import disk_space
+    from snakemake.logging import logger
+
+    notice = disk_space.workflow_notice(config["outdir"])
+    if notice:
+        logger.error(notice)
+
+
 DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
 TEACHER_OF = {direction: teacher for teacher, direction in DIRECTIONS.items()}
 PARTS = sc.parts(config)  # the table of parts (config `parts`): which teacher, which hypothesis
@@ -237,12 +267,12 @@ def ensemble_option(wildcards):
     else nothing."""
     model = wildcards.model if "model" in wildcards.keys() else None
     if model is None or sc.parse_model(model)["kind"] == "ensemble":
-        return f"--ensemble-mode {ENSEMBLE_MODE}"
-    return ""
+        return ["--ensemble-mode", ENSEMBLE_MODE]
+    return []
 
 
 ENSEMBLE_PARAMS = {"ensemble": ensemble_option} if ENSEMBLES else {}  # the decoding rules' parameter
-ENSEMBLE_OPTION = " {params.ensemble}" if ENSEMBLES else ""  # and option
+ENSEMBLE_OPTION = " {params.ensemble:q}" if ENSEMBLES else ""  # and option
 # What the tables and claims show and the paired bootstrap compares (evaluation.metric), the metrics shown
 # beside it (evaluation.columns), and whether detokenized BLEU is scored at all (only when a table shows it)
 METRIC, METRIC_COLUMNS = sc.table_metric(config), sc.metric_columns(config)
@@ -361,9 +391,9 @@ def model_folder(model):
 
 
 def model_folders(model):
-    """The Sockeye folder of a model name; an ensemble's: its members', space-separated (translate.py's
+    """The Sockeye folders of a model name, as a list: its own, or an ensemble's members' (translate.py's
     --model-dir takes them all)."""
-    return " ".join(model_folder(m) for m in sc.decoding_members(config, model))
+    return [model_folder(m) for m in sc.decoding_members(config, model)]
 
 
 def model_dir(wildcards):
@@ -383,7 +413,7 @@ def teacher_dir(wildcards):
 
 def distilling_dir(wildcards):
     """The Sockeye folder(s) that decode for the `{direction}` teacher: the teacher's, or its ensemble's members'
-    (teacher.ensemble), space-separated."""
+    (teacher.ensemble), as a list."""
     return model_folders(sc.distilling_model(config, wildcards.direction))
 
 
@@ -406,10 +436,10 @@ def member_options(wildcards, input):
     """scripts/evaluate.py's options for an ensemble's members: the mode, then per member its name, folder, test
     and dev translations."""
     models = sc.member_models(config, wildcards.direction)
-    options = [f"--ensemble-mode {ENSEMBLE_MODE}"]
-    options += [f"--member {model} {model_folder(model)} {test} {dev}"
-                for model, test, dev in zip(models, input.member_hyps, input.member_dev_hyps, strict=True)]
-    return " ".join(options)
+    options = ["--ensemble-mode", ENSEMBLE_MODE]
+    for model, test, dev in zip(models, input.member_hyps, input.member_dev_hyps, strict=True):
+        options += ["--member", model, model_folder(model), test, dev]
+    return options
 
 
 def teacher_member(wildcards):
@@ -466,12 +496,12 @@ def gather_inputs(wildcards):
 def gather_options(wildcards, input):
     """scripts/distill.py gather's options for one part: its shards, languages, hypothesis, reference."""
     source, target = langs_of(wildcards.direction)
-    options = [f"--shard {i} {o}" for i, o in zip(input.shards_in, input.shards_out)]
-    options += [f"--input {input.words} --input-lang {source} --hyp-lang {target}",
-                f"--part {wildcards.part}:{PARTS[wildcards.part].hypothesis}"]
+    options = [arg for i, o in zip(input.shards_in, input.shards_out) for arg in ("--shard", i, o)]
+    options += ["--input", input.words, "--input-lang", source, "--hyp-lang", target,
+                "--part", f"{wildcards.part}:{PARTS[wildcards.part].hypothesis}"]
     if "reference" in input.keys():
-        options.append(f"--reference {input.reference}")
-    return " ".join(options)
+        options += ["--reference", input.reference]
+    return options
 
 
 # Cross-entropy filtering (config `parts`: a part with `filter`): the filtered part's pairs, in the scoring

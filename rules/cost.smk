@@ -28,5 +28,5 @@ rule cost:
     shell:
         script(
             "cost.py",
-            "--config-json {params.config:q} --csv {output.csv} --md {output.md} 2> {log}",
+            "--config-json {params.config:q} --csv {output.csv:q} --md {output.md:q} 2> {log:q}",
         )

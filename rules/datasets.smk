@@ -10,10 +10,10 @@ rule concat_dataset:
         src=fill(P.text, corpus="{dataset}", split="train", lang=SRC),
         trg=fill(P.text, corpus="{dataset}", split="train", lang=TRG),
     params:
-        parts=lambda wildcards, input: " ".join(f"--part {s} {t}" for s, t in zip(input.src, input.trg)),
+        parts=lambda wildcards, input: [arg for s, t in zip(input.src, input.trg) for arg in ("--part", s, t)],
     log:
         log_path("concat_dataset", "dataset"),
     conda:
         WORKFLOW_ENV
     shell:
-        script("concat.py", "{params.parts} --src-out {output.src} --trg-out {output.trg} 2> {log}")
+        script("concat.py", "{params.parts:q} --src-out {output.src:q} --trg-out {output.trg:q} 2> {log:q}")

@@ -21,7 +21,7 @@ rule split_for_distillation:
     conda:
         WORKFLOW_ENV
     shell:
-        script("distill.py", "split --input {input} --shards {params.shards} --outdir {params.outdir} 2> {log}")
+        script("distill.py", "split --input {input:q} --shards {params.shards:q} --outdir {params.outdir:q} 2> {log:q}")
 
 
 rule distill:
@@ -57,9 +57,9 @@ rule distill:
     shell:
         sockeye_script(
             "translate.py",
-            "--model-dir {params.model_dir} --input {input.shard}"
-            " --output {output} --beam-size {params.beam} --batch-size {params.batch} --nbest-size {params.nbest}"
-            f" --output-type json --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log}}",
+            "--model-dir {params.model_dir:q} --input {input.shard:q}"
+            " --output {output:q} --beam-size {params.beam:q} --batch-size {params.batch:q} --nbest-size {params.nbest:q}"
+            f" --output-type json --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log:q}}",
         )
 
 
@@ -82,7 +82,7 @@ rule gather_part:
     conda:
         WORKFLOW_ENV
     shell:
-        script("distill.py", "gather {params.options} --outdir {params.outdir} --report {output.report} 2> {log}")
+        script("distill.py", "gather {params.options:q} --outdir {params.outdir:q} --report {output.report:q} 2> {log:q}")
 
 
 rule bpe_part:
@@ -97,7 +97,7 @@ rule bpe_part:
     conda:
         WORKFLOW_ENV
     shell:
-        script("bpe.py", "apply --codes {input.codes} --input {input.text} --output {output} 2> {log}")
+        script("bpe.py", "apply --codes {input.codes:q} --input {input.text:q} --output {output:q} 2> {log:q}")
 
 
 rule score_part:
@@ -127,8 +127,8 @@ rule score_part:
     shell:
         sockeye_script(
             "score.py",
-            "--model-dir {params.model_dir} --source {input.source} --target {input.target} --output {output}"
-            " --normalize {wildcards.normalize} --batch-size {params.batch} --threads {threads} 2> {log}",
+            "--model-dir {params.model_dir:q} --source {input.source:q} --target {input.target:q} --output {output:q}"
+            " --normalize {wildcards.normalize:q} --batch-size {params.batch:q} --threads {threads} 2> {log:q}",
         )
 
 
@@ -156,7 +156,7 @@ rule filter_part:
     shell:
         script(
             "distill.py",
-            "filter --src {input.src} --trg {input.trg} --langs {params.langs} --scores {input.scores}"
-            " --drop {params.drop} --source-part {params.source} --normalize {params.normalize}"
-            " --outdir {params.outdir} --report {output.report} 2> {log}",
+            "filter --src {input.src:q} --trg {input.trg:q} --langs {params.langs:q} --scores {input.scores:q}"
+            " --drop {params.drop:q} --source-part {params.source:q} --normalize {params.normalize:q}"
+            " --outdir {params.outdir:q} --report {output.report:q} 2> {log:q}",
         )

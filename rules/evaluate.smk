@@ -3,7 +3,6 @@
 # (sacrebleu's default 13a) only when a table shows it (evaluation.metric/columns bleu_detok, DETOK): then the
 # reference is detokenized once (rule detok_reference) and each student's translations with its evaluation.
 
-import shlex
 
 
 if DETOK:
@@ -19,8 +18,8 @@ if DETOK:
             fill(P.detok_text, corpus="base", lang=TRG),
         params:
             lang=TRG,
-            raw=lambda wildcards, input: f"--raw {shlex.quote(input.raw)}" if CORPUS["tokenize"] else "",
-            lowercase="--lowercase" if CORPUS["tokenize"] and CORPUS["lowercase"] else "",
+            raw=lambda wildcards, input: ["--raw", input.raw] if CORPUS["tokenize"] else [],
+            lowercase=["--lowercase"] if CORPUS["tokenize"] and CORPUS["lowercase"] else [],
         log:
             log_path("detok_reference", "split"),
         conda:
@@ -28,8 +27,8 @@ if DETOK:
         shell:
             script(
                 "detok.py",
-                "reference --tokenized {input.tokenized} --lang {params.lang} --output {output}"
-                " {params.raw} {params.lowercase} 2> {log}",
+                "reference --tokenized {input.tokenized:q} --lang {params.lang:q} --output {output:q}"
+                " {params.raw:q} {params.lowercase:q} 2> {log:q}",
             )
 
 
@@ -47,8 +46,8 @@ rule evaluate:
         model_dir=student_dir,
         model=lambda wildcards: sc.student_model(student_of(wildcards)),
         tokenize=config["evaluation"]["bleu_tokenize"],
-        detok=(lambda wildcards, input, output: f"--detok-ref {input.detok_ref} --detok-output {output.detok}"
-               f" --lang {TRG}") if DETOK else "",
+        detok=(lambda wildcards, input, output: ["--detok-ref", input.detok_ref, "--detok-output", output.detok,
+                                                 "--lang", TRG]) if DETOK else [],
         format=evaluate.FORMAT,  # a new format of the run files writes them again
     log:
         log_path("evaluate", "architecture", "dataset", "dropout", "checkpoints", "trial"),
@@ -57,8 +56,8 @@ rule evaluate:
     shell:
         script(
             "evaluate.py",
-            "--hyp {input.hyp} --ref {input.ref} --model-dir {params.model_dir} --output {output.run}"
-            " --tokenize {params.tokenize} --model {params.model} {params.detok} 2> {log}",
+            "--hyp {input.hyp:q} --ref {input.ref:q} --model-dir {params.model_dir:q} --output {output.run:q}"
+            " --tokenize {params.tokenize:q} --model {params.model:q} {params.detok:q} 2> {log:q}",
         )
 
 
@@ -90,7 +89,7 @@ rule paired_bootstrap:
     shell:
         script(
             "significance.py",
-            "--hyp {input.hyp} --baseline-hyp {input.baseline} --ref {input.ref} --output {output}"
-            " --metric {params.metric} --tokenize {params.tokenize} --samples {params.samples} --seed {params.seed}"
-            " --model {params.model} --baseline-model {params.baseline} 2> {log}",
+            "--hyp {input.hyp:q} --baseline-hyp {input.baseline:q} --ref {input.ref:q} --output {output:q}"
+            " --metric {params.metric:q} --tokenize {params.tokenize:q} --samples {params.samples:q} --seed {params.seed:q}"
+            " --model {params.model:q} --baseline-model {params.baseline:q} 2> {log:q}",
         )

@@ -10,14 +10,14 @@ rule figure1:
     output:
         reported(figure_outputs("fig1"), "fig1", "Figures"),
     params:
-        datasets=" ".join(f"--dataset {name}" for name in config["tables"]["table3"]["datasets"]),
+        datasets=[arg for name in config["tables"]["table3"]["datasets"] for arg in ("--dataset", name)],
         prefix=lambda wildcards, output: output[0].removesuffix(".png"),
     log:
         log_path("figure1"),
     conda:
         WORKFLOW_ENV
     shell:
-        script("figures.py", "figure1 --run {input} {params.datasets} --prefix {params.prefix} 2> {log}")
+        script("figures.py", "figure1 --run {input:q} {params.datasets:q} --prefix {params.prefix:q} 2> {log:q}")
 
 
 rule figure2:
@@ -35,7 +35,7 @@ rule figure2:
     conda:
         WORKFLOW_ENV
     shell:
-        script("figures.py", "figure2 --run {input} --dataset {params.dataset} --prefix {params.prefix} 2> {log}")
+        script("figures.py", "figure2 --run {input:q} --dataset {params.dataset:q} --prefix {params.prefix:q} 2> {log:q}")
 
 
 rule figure3:
@@ -56,5 +56,5 @@ rule figure3:
     shell:
         script(
             "figures.py",
-            "figure3 --run {input} --base {params.base} --other {params.other} --prefix {params.prefix} 2> {log}",
+            "figure3 --run {input:q} --base {params.base:q} --other {params.other:q} --prefix {params.prefix:q} 2> {log:q}",
         )

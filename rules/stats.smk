@@ -18,6 +18,6 @@ rule corpus_stats:
     shell:
         script(
             "corpus_stats.py",
-            "--corpus {wildcards.corpus} --file {params.src}={input.src} --file {params.trg}={input.trg}"
-            " --output {output} 2> {log}",
+            "--corpus {wildcards.corpus:q} --file {params.src:q}={input.src:q} --file {params.trg:q}={input.trg:q}"
+            " --output {output:q} 2> {log:q}",
         )

@@ -22,8 +22,8 @@ rule table3:
     shell:
         script(
             "tables.py",
-            "{params.table} --run {input.runs} --significance {input.significance} --spec {params.spec:q}"
-            " --prefix {params.prefix} 2> {log}",
+            "{params.table:q} --run {input.runs:q} --significance {input.significance:q} --spec {params.spec:q}"
+            " --prefix {params.prefix:q} 2> {log:q}",
         )
 
 
@@ -55,7 +55,7 @@ rule table2:
     conda:
         WORKFLOW_ENV
     shell:
-        script("tables.py", "table2 --stats {input} --lang {params.lang} --prefix {params.prefix} 2> {log}")
+        script("tables.py", "table2 --stats {input:q} --lang {params.lang:q} --prefix {params.prefix:q} 2> {log:q}")
 
 
 if CLAIMS:  # (config `claims`)
@@ -80,6 +80,6 @@ if CLAIMS:  # (config `claims`)
         shell:
             script(
                 "claims.py",
-                "--run {input.runs} --hyp {input.hyps} --ref {input.ref} --significance {input.significance}"
-                " --stats {input.stats} --spec {params.spec:q} --prefix {params.prefix} 2> {log}",
+                "--run {input.runs:q} --hyp {input.hyps:q} --ref {input.ref:q} --significance {input.significance:q}"
+                " --stats {input.stats:q} --spec {params.spec:q} --prefix {params.prefix:q} 2> {log:q}",
             )

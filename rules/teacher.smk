@@ -60,10 +60,10 @@ rule score_teacher:
     shell:
         script(
             "evaluate.py",
-            "--hyp {input.hyp} --ref {input.ref}"
-            + (" {params.members}" if ENSEMBLES else " --model-dir {params.model_dir}")
-            + " --output {output}"
-            " --tokenize {params.tokenize} --min-bleu {params.min_bleu} --floor-hyp {input.dev_hyp}"
-            " --floor-ref {input.dev_ref} --model {params.model}"
-            " 2> {log}",
+            "--hyp {input.hyp:q} --ref {input.ref:q}"
+            + (" {params.members:q}" if ENSEMBLES else " --model-dir {params.model_dir:q}")
+            + " --output {output:q}"
+            " --tokenize {params.tokenize:q} --min-bleu {params.min_bleu:q} --floor-hyp {input.dev_hyp:q}"
+            " --floor-ref {input.dev_ref:q} --model {params.model:q}"
+            " 2> {log:q}",
         )

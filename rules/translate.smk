@@ -33,9 +33,9 @@ rule translate_test:
     shell:
         sockeye_script(
             "translate.py",
-            "--model-dir {params.model_dir} --input {input.source}"
-            " --output {output} --beam-size {params.beam} --batch-size {params.batch}"
-            f" --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log}}",
+            "--model-dir {params.model_dir:q} --input {input.source:q}"
+            " --output {output:q} --beam-size {params.beam:q} --batch-size {params.batch:q}"
+            f" --threads {{threads}}{ENSEMBLE_OPTION} 2> {{log:q}}",
         )
 
 

@@ -9,17 +9,23 @@ Bad input must stop a run before any training, with a message a person can act o
 * the file: empty; UTF-16 (its byte-order mark); a UTF-8 byte-order mark at the start is stripped and
   reported (`TextFile.bom`), one anywhere else is an error;
 * each line: bytes that are not UTF-8 (the column counts characters), a carriage return inside the line,
-  an empty line, a line of only invisible characters (format and control characters, spaces, fillers such
-  as U+200B, U+00AD, U+2060, U+3164), more than `max_tokens` whitespace tokens (corpus.max_line_len) or more
-  than `max_chars` characters (corpus.max_line_chars);
+  any other control character but the tab (C0 U+0000-U+001F, DEL U+007F, C1 U+0080-U+009F: a NUL, a terminal
+  colour code; a tokenizer would drop one without a word, joining the words beside it), an empty line, a line
+  of only invisible characters (format characters, spaces, fillers such as U+200B, U+00AD, U+2060, U+3164),
+  more than `max_tokens` whitespace tokens (corpus.max_line_len) or more than `max_chars` characters
+  (corpus.max_line_chars);
 * both sides: line counts that differ.
 
 CRLF line ends are normalised to LF and counted (`TextFile.crlf`); a last line without its line end is read.
+
+Evaluation pairs that occur in the training data are not an error: `eval_overlap` finds them (the same source
+and the same target line, on the prepared text), `overlap_summary` counts and names them for the reports.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +38,18 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # grapheme joiner); every character of categories Cc, Cf, Zs, Zl, Zp is invisible as well.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
+# Control characters that are never text: C0 but the tab (and the carriage return, which has its own message),
+# DEL and C1. Their names (ISO 6429), and a hint where the cause is a likely one.
+CONTROL = re.compile("[\x00-\x08\x0a-\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_NAMES = {
+    **dict(enumerate("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN"
+                     " EM SUB ESC FS GS RS US".split())),
+    0x7F: "DEL",
+    **dict(enumerate("PAD HOP BPH NBH IND NEL SSA ESA HTS HTJ VTS PLD PLU RI SS2 SS3 DCS PU1 PU2 STS CCH MW SPA EPA"
+                     " SOS SGCI SCI CSI ST OSC PM APC".split(), start=0x80)),
+}
+CONTROL_HINTS = {0x00: "binary data?", 0x1B: "a terminal colour code?"}
+C1_HINT = "Windows-1252 text decoded as Latin-1?"  # its curly quotes and dashes (0x80-0x9F) become C1 controls
 
 
 class CorpusError(ValueError):
@@ -104,12 +122,23 @@ def blank(line: str) -> bool:
     return not line.strip() or bool(invisible_only(line))
 
 
+def control_character(char: str, column: int) -> str:
+    """What check_line says of a control character at a column: its code point, name and a hint where there is
+    one, e.g. `control character U+0000 (NUL) at column 4 (binary data?)`."""
+    code = ord(char)
+    hint = CONTROL_HINTS.get(code) or (C1_HINT if 0x80 <= code <= 0x9F else None)
+    return f"control character U+{code:04X} ({CONTROL_NAMES[code]}) at column {column}" + (f" ({hint})" if hint else "")
+
+
 def check_line(path: Path, number: int, line: str, max_tokens: int | None, max_chars: int | None) -> None:
     """CorpusError naming path:number for a line that is not a sentence (see the module's list)."""
     where = f"{path}:{number}"
     if "\r" in line:
         raise CorpusError(f"{where}: carriage return (U+000D) inside the line, at column {line.index(chr(13)) + 1}"
                           " (old Mac line ends?)")
+    control = CONTROL.search(line)
+    if control:
+        raise CorpusError(f"{where}: {control_character(control.group(), control.start() + 1)}")
     if BOM in line:
         raise CorpusError(f"{where}: byte-order mark (U+FEFF) at column {line.index(BOM) + 1}; one is allowed only"
                           " at the start of the file")
@@ -201,3 +230,45 @@ def write_lines(path: str | Path, lines: list[str]) -> None:
     with path.open("w", encoding="utf-8", newline="\n") as out:
         for line in lines:
             out.write(line + "\n")
+
+
+# ---- Evaluation pairs that occur in the training data ------------------------------------------------------
+Pair = tuple[str, str]
+# How many overlapping pairs a report names per split (`dev:12 = train:345`); all of them are counted.
+OVERLAP_EXAMPLES = 5
+
+
+def eval_overlap(
+    train: tuple[list[str], list[str]], evals: dict[str, tuple[list[str], list[str]]]
+) -> dict[str, list[tuple[int, int]]]:
+    """Per evaluation split (in the order of `evals`), its pairs that occur in the training data: (its line, the
+    first training line with the same source and the same target), 1-based, in the order of the split's lines.
+    A pair repeated in the split is found at each of its lines."""
+    first: dict[Pair, int] = {}
+    for number, pair in enumerate(zip(*train, strict=True), start=1):
+        first.setdefault(pair, number)
+    return {
+        split: [(number, first[pair]) for number, pair in enumerate(zip(*sides, strict=True), start=1)
+                if pair in first]
+        for split, sides in evals.items()
+    }
+
+
+def without_pairs(
+    src: list[str], trg: list[str], pairs: set[Pair]
+) -> tuple[list[str], list[str], list[int]]:
+    """Both sides less every line whose pair is in `pairs`; the kept sides and the removed lines (1-based)."""
+    removed = [number for number, pair in enumerate(zip(src, trg, strict=True), start=1) if pair in pairs]
+    gone = set(removed)
+    kept = [pair for number, pair in enumerate(zip(src, trg, strict=True), start=1) if number not in gone]
+    return [s for s, _ in kept], [t for _, t in kept], removed
+
+
+def overlap_summary(found: dict[str, list[tuple[int, int]]], sizes: dict[str, int]) -> dict[str, dict[str, object]]:
+    """eval_overlap's result as a report has it: per split, the pairs found in training, the split's size and the
+    first OVERLAP_EXAMPLES of them as `dev:12 = train:345`."""
+    return {
+        split: {"pairs": len(lines), "of": sizes[split],
+                "first": [f"{split}:{line} = train:{train}" for line, train in lines[:OVERLAP_EXAMPLES]]}
+        for split, lines in found.items()
+    }

@@ -3,14 +3,16 @@
 Types and unknown keys are checked against `schemas/config.schema.yaml` by `check_schema`, which names one
 key and its reason in one line (Snakemake's own `validate` follows, and prints its full report, schema and
 configuration included, when $SLKD_CONFIG_DETAILS is set); `check_config` checks what a JSON schema cannot
-(names that refer to each other). The module then expands the configuration into the jobs it implies. The
-DAG follows from the configuration alone: nothing here reads a corpus.
+(names that refer to each other, and local corpus paths of a split that name one file). The module then
+expands the configuration into the jobs it implies. The DAG follows from the configuration alone: nothing here
+reads a corpus.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ import yaml
 BASE = "base"  # the real bitext: the one part of a dataset (config `datasets`) that no teacher writes
 ORACLE = "oracle"  # a part's hypothesis: per sentence, the n-best one closest to the real side (seqinterp)
 SPLITS = ("train", "dev", "test")
+EVAL_SPLITS = ("dev", "test")  # the splits that score models: their pairs should not be training pairs
 
 # Trainer backends: an architecture names its own (`backend:`), the paper's Sockeye 1.18 RNNs by default. Each
 # backend has its interpreter, the flags of every training and the flags that replace them without dropout,
@@ -269,11 +272,42 @@ def check_config(config: dict[str, Any]) -> None:
             for side in ("src", "trg"):
                 if not local.get(split, {}).get(side):
                     raise ConfigError(f"corpus.local.{split}.{side}: a path is required when corpus.source is local")
+            src, trg = local[split]["src"], local[split]["trg"]
+            if same_file(src, trg):
+                names = src if src == trg else f"{src} and {trg}"
+                raise ConfigError(f"corpus.local.{split}.src and corpus.local.{split}.trg name the same file ({names}):"
+                                  " a split needs two sides")
     if corpus["source"] == "synthetic" and {corpus["src"], corpus["trg"]} != {"de", "en"}:
         raise ConfigError("corpus.src/corpus.trg: the synthetic corpus is German-like/English-like: de and en")
     if corpus["source"] == "ted" and "en" not in (corpus["src"], corpus["trg"]):
         raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
     check_schedules(config)  # last: it plans every training, so every name it meets must be known by now
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same path once normalised, or (when both exist) the same file reached
+    another way (a symbolic or hard link). Relative paths are taken from the working directory."""
+    if os.path.normpath(a) == os.path.normpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either is missing or cannot be reached: the corpus check names it
+        return False
+
+
+def drop_eval_texts(config: dict[str, Any], split: str) -> dict[str, tuple[str, str]]:
+    """The prepared texts ({split: (source, target)}) of the evaluation splits whose pairs the preparation of
+    `split` drops: dev's and test's for train with corpus.drop_eval_overlap, else none."""
+    corpus = config["corpus"]
+    if split != "train" or not corpus["drop_eval_overlap"]:
+        return {}
+    text = fill(paths(config["outdir"]).text, corpus=BASE)
+    return {s: (fill(text, split=s, lang=corpus["src"]), fill(text, split=s, lang=corpus["trg"])) for s in EVAL_SPLITS}
+
+
+def drop_eval_options(config: dict[str, Any], split: str) -> list[str]:
+    """scripts/prepare_corpus.py's `--drop-eval SPLIT SRC TRG` options for `split` (drop_eval_texts)."""
+    return [arg for s, (src, trg) in drop_eval_texts(config, split).items() for arg in ("--drop-eval", s, src, trg)]
 
 
 def column_trials(config: dict[str, Any], column: dict[str, Any]) -> int:

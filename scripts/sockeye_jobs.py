@@ -14,12 +14,12 @@ import argparse
 import os
 import shlex
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+import disk_space
 import gpu_monitor
 import supervise
 import trainers
@@ -93,28 +93,48 @@ def run_per_line(job: Job, command: Callable[[], list[str]], tool: str, source: 
     """Run a trainer command that writes one line of `output` per line of `source` (sockeye.translate,
     sockeye.score): its command printed first, never outliving the job (scripts/supervise.py), its GPU sampled
     meanwhile (scripts/gpu_monitor.py), and the output's lines counted against `expected`. An empty input gives
-    an empty output without starting the trainer. 0, or 1 with the reason on stderr."""
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    if expected == 0:
-        Path(output).write_text("", encoding="utf-8")
-        return 0
+    an empty output without starting the trainer. 0, or 1 with the reason on stderr.
+
+    On a full disk (scripts/disk_space.py: the trainer failed, or its output came out short, with (almost) no space
+    left on the output's file system; or a write of ours failed for want of space) the partial output is removed,
+    so that nothing half-written is left to pass for complete, and one line says so."""
+    try:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        if expected == 0:
+            disk_space.write_atomic(output, "")
+            return 0
+    except OSError as err:
+        return _failed(output, err, f"ERROR: {tool} on {source}: {err}")
     refusal = gpu_refusal(job)
     if refusal:
-        print(f"ERROR: {refusal}", file=sys.stderr)
+        disk_space.say(f"ERROR: {refusal}")
         return 1
     argv = command()
-    print(shlex.join(argv), file=sys.stderr, flush=True)
+    disk_space.say(shlex.join(argv))
     try:
         with job.monitor() as sampler:
             status = supervise.run(argv, env=job.env(), sample=sampler.poll)
     except supervise.Stopped as err:
-        print(f"ERROR: {tool} stopped on {source}: {err}", file=sys.stderr)
+        disk_space.say(f"ERROR: {tool} stopped on {source}: {err}")
         return 1
+    except OSError as err:  # the GPU sampler's file, on a full disk
+        return _failed(output, err, f"ERROR: {tool} on {source}: {err}")
     if status != 0:
-        print(f"ERROR: {tool} exited with {status} on {source}", file=sys.stderr)
-        return 1
+        return _failed(output, None, f"ERROR: {tool} exited with {status} on {source}")
     produced = count_lines(output)
     if produced != expected:
-        print(f"ERROR: {output} has {produced} {unit} but {source} has {expected} lines", file=sys.stderr)
-        return 1
+        return _failed(output, None, f"ERROR: {output} has {produced} {unit} but {source} has {expected} lines")
     return 0
+
+
+def _failed(output: str, err: OSError | None, otherwise: str) -> int:
+    """A per-line job's failure: out of disk space (our own write's `err`, or the output's file system nearly full
+    after the trainer failed), then its partial output removed and one line naming it; else `otherwise`. 1."""
+    space = disk_space.out_of_space(output, err, trainer_failed=err is None)
+    if space is None:
+        disk_space.say(otherwise)
+        return 1
+    Path(output).unlink(missing_ok=True)
+    disk_space.say(disk_space.message(disk_space.Usage(output, space.free, space.total),
+                                      "the partial output was removed and will be written again"), fresh=True)
+    return 1

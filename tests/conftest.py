@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,16 +37,17 @@ def run_workflow(
     timeout: int = 1200,
     sockeye_python: str | Path = SOCKEYE_PYTHON,
     sockeye3_python: str | Path = SOCKEYE3_PYTHON,
+    snakefile: Path = REPO / "Snakefile",
 ) -> subprocess.CompletedProcess[str]:
-    """Run snakemake on the repository's Snakefile in workdir; `config` is written to a file and merged last; the
-    interpreters are given with --config (which outranks every config file)."""
+    """Run snakemake on the repository's Snakefile (or another clone's) in workdir; `config` is written to a file
+    and merged last; the interpreters are given with --config (which outranks every config file)."""
     workdir.mkdir(parents=True, exist_ok=True)
     files = [str(Path(f).resolve()) for f in configfiles]
     if config is not None:
         extra = workdir / "test-config.yaml"
         extra.write_text(yaml.safe_dump(config, sort_keys=False))
         files.append(str(extra))
-    cmd = [str(SNAKEMAKE), *args, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+    cmd = [str(SNAKEMAKE), *args, "--snakefile", str(snakefile), "--directory", str(workdir), "--cores", "2",
            "--show-failed-logs", "--config", f"sockeye_python={sockeye_python}", f"sockeye3_python={sockeye3_python}"]
     if files:
         cmd += ["--configfile", *files]
@@ -73,13 +75,41 @@ TINY_TRANSFORMER = (TINY, REPO / "config/test-tiny-transformer.yaml")  # Transfo
 GPU_RULES = set(slkd_config.TRAINER_RULES)  # one GPU each in profiles/slurm
 
 
+# Folder names as users have them (synced drives, macOS home folders, non-English names): a space and non-ASCII
+# letters in the clone's path and in the working directory (so in every path of outdir)
+ODD_NAME = "my dätä ünd spaces"
+
+
+def copy_clone(dest: Path) -> Path:
+    """A copy of this clone's working tree (tracked files and untracked ones that git does not ignore, links kept
+    as links) at dest; the environments stay where they are (the interpreters are passed with --config)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, target = REPO / name, dest / name
+        if not source.exists() and not source.is_symlink():  # deleted in the working tree
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
+    return dest
+
+
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tables 1-3 and the claims of config/test-tiny.yaml, run locally through real Sockeye (~3 min); its outdir."""
+def odd_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This clone, copied to a folder whose name holds spaces and non-ASCII letters."""
+    return copy_clone(tmp_path_factory.mktemp("clone") / ODD_NAME / "slkd workflow")
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, odd_clone: Path) -> Path:
+    """Tables 1-3 and the claims of config/test-tiny.yaml, run locally through real Sockeye (~3 min); its outdir.
+    Run from a clone and in a working directory whose names hold spaces and non-ASCII letters: every path of
+    every command does."""
     if not SOCKEYE_PYTHON.exists():
         pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
-    workdir = tmp_path_factory.mktemp("e2e")
-    run_workflow(workdir, "table1", "table2", "table3", "claims", configfiles=(TINY,), timeout=1500)
+    workdir = tmp_path_factory.mktemp("e2e") / ODD_NAME
+    run_workflow(workdir, "table1", "table2", "table3", "claims", configfiles=(TINY,), timeout=1500,
+                 snakefile=odd_clone / "Snakefile")
     return workdir / "tiny"
 
 
@@ -92,12 +122,13 @@ def tatoeba() -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_transformer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_transformer_run(tmp_path_factory: pytest.TempPathFactory, odd_clone: Path) -> Path:
     """Table 3 of config/test-tiny-transformer.yaml (Transformer teachers; LSTM and Transformer students), run
-    locally through real Sockeye 1.18 and Sockeye 3 (~2 min); its outdir."""
+    locally through real Sockeye 1.18 and Sockeye 3 (~2 min), from the clone and in a working directory with
+    spaces and non-ASCII letters (as tiny_run); its outdir."""
     for python in (SOCKEYE_PYTHON, SOCKEYE3_PYTHON):
         if not python.exists():
             pytest.skip(f"no Sockeye environment at {python}")
-    workdir = tmp_path_factory.mktemp("e2e-transformer")
-    run_workflow(workdir, "table3", configfiles=TINY_TRANSFORMER, timeout=1500)
+    workdir = tmp_path_factory.mktemp("e2e-transformer") / ODD_NAME
+    run_workflow(workdir, "table3", configfiles=TINY_TRANSFORMER, timeout=1500, snakefile=odd_clone / "Snakefile")
     return workdir / "tiny-transformer"

@@ -102,6 +102,11 @@ def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> Non
         ({"architectures": {"T": {"backend": "sockeye2", "num-words": 8}}},
          "'sockeye2' is not one of ['sockeye1', 'sockeye3']"),
         ({"datasets": {"base": ["base"]}}, "datasets.base"),
+        ({"corpus": {"source": "local", "local": {
+            "train": {"src": "c/train.de", "trg": "c/train.de"}, "dev": {"src": "c/dev.de", "trg": "c/dev.en"},
+            "test": {"src": "c/test.de", "trg": "c/test.en"}}}},
+         "Invalid configuration: corpus.local.train.src and corpus.local.train.trg name the same file (c/train.de):"
+         " a split needs two sides"),
     ],
 )
 def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict, expected: str) -> None:
@@ -118,8 +123,9 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
         ({"corpus": {"max_line_chars": 0}}, "corpus.max_line_chars: 0 is less than the minimum of 1"),
         ({"corpus": {"source": "tedx"}}, "corpus.source: 'tedx' is not one of ['ted', 'synthetic', 'local']"),
         ({"corpus": {"spurce": "ted"}}, "corpus.spurce: unknown key (did you mean 'source'?)"),
-        ({"corpus": {"zzz": 1, "yyy": 2}}, "corpus.zzz, corpus.yyy: unknown keys (known keys: local, lowercase,"
-         " max_len, max_line_chars, max_line_len, source, src, synthetic, ted, tokenize, trg)"),
+        ({"corpus": {"zzz": 1, "yyy": 2}}, "corpus.zzz, corpus.yyy: unknown keys (known keys: drop_eval_overlap, local,"
+         " lowercase, max_len, max_line_chars, max_line_len, source, src, synthetic, ted, tokenize, trg)"),
+        ({"corpus": {"drop_eval_overlap": "yes"}}, "corpus.drop_eval_overlap: 'yes' is not of type 'boolean'"),
         ({"no_such_key": 1}, "no_such_key: unknown key (known keys: architectures, claims, compute, corpus, cost,"
          " datasets, decoding, evaluation, grid, no_dropout, not_learning, outdir, parts, sockeye3_no_dropout,"
          " sockeye3_python, sockeye3_train, sockeye_python, sockeye_train, tables, teacher, trials)"),
@@ -230,3 +236,70 @@ def test_a_schedule_that_disagrees_with_the_budget_is_refused(changes: dict, mes
     with pytest.raises(sc.ConfigError) as err:
         sc.check_config(config)
     assert message in str(err.value)
+
+
+def _local(tmp_path: Path, **splits: tuple[str, str]) -> dict:
+    """config.yaml with corpus.source local: each split's paths as given, else two files of their own."""
+    config = load_config()
+    config["corpus"]["source"] = "local"
+    config["corpus"]["local"] = {}
+    for split in sc.SPLITS:
+        src, trg = splits.get(split, (f"{split}.de", f"{split}.en"))
+        config["corpus"]["local"][split] = {"src": str(tmp_path / src), "trg": str(tmp_path / trg)}
+    return config
+
+
+def test_a_split_whose_two_sides_name_one_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("train.de", "train.en", "dev.de", "dev.en", "test.de", "test.en"):
+        (tmp_path / name).write_text("x .\n")
+    sc.check_config(_local(tmp_path))
+    (tmp_path / "link.en").symlink_to(tmp_path / "dev.de")
+    (tmp_path / "hard.en").hardlink_to(tmp_path / "test.de")
+    (tmp_path / "sub").mkdir()
+    cases = {
+        "train": ("train.de", "train.de"),  # the same path
+        "dev": ("dev.de", "link.en"),  # a symbolic link to the source side
+        "test": ("test.de", "sub/../hard.en"),  # a hard link, reached through another folder
+    }
+    files = {
+        "train": f"{tmp_path / 'train.de'}",
+        "dev": f"{tmp_path / 'dev.de'} and {tmp_path / 'link.en'}",
+        "test": f"{tmp_path / 'test.de'} and {tmp_path / 'sub/../hard.en'}",
+    }
+    for split, paths in cases.items():
+        with pytest.raises(sc.ConfigError) as err:
+            sc.check_config(_local(tmp_path, **{split: paths}))
+        assert str(err.value) == (f"corpus.local.{split}.src and corpus.local.{split}.trg name the same file"
+                                  f" ({files[split]}): a split needs two sides")
+    # the same path spelt two ways, and relative paths taken from the working directory (where Snakemake runs)
+    monkeypatch.chdir(tmp_path)
+    config = load_config()
+    config["corpus"]["source"] = "local"
+    config["corpus"]["local"] = {s: {"src": f"{s}.de", "trg": f"{s}.en"} for s in sc.SPLITS}
+    config["corpus"]["local"]["dev"]["trg"] = "./sub/../dev.de"
+    with pytest.raises(sc.ConfigError) as err:
+        sc.check_config(config)
+    assert str(err.value) == ("corpus.local.dev.src and corpus.local.dev.trg name the same file (dev.de and"
+                              " ./sub/../dev.de): a split needs two sides")
+    config["corpus"]["local"]["dev"]["trg"] = "link.en"
+    with pytest.raises(sc.ConfigError, match=r"^corpus\.local\.dev\.src and corpus\.local\.dev\.trg name the same"):
+        sc.check_config(config)
+    # a side that is missing is not the same file: the corpus check names it later
+    config["corpus"]["local"]["dev"]["trg"] = "gone.en"
+    sc.check_config(config)
+
+
+def test_drop_eval_overlap_gives_train_the_prepared_evaluation_texts() -> None:
+    config = load_config()
+    assert config["corpus"]["drop_eval_overlap"] is False
+    assert [sc.drop_eval_options(config, split) for split in sc.SPLITS] == [[], [], []]
+    config["corpus"]["drop_eval_overlap"] = True
+    config["outdir"] = "my runs/x"
+    assert sc.drop_eval_texts(config, "train") == {
+        "dev": ("my runs/x/data/text/base/dev.de", "my runs/x/data/text/base/dev.en"),
+        "test": ("my runs/x/data/text/base/test.de", "my runs/x/data/text/base/test.en"),
+    }
+    assert sc.drop_eval_options(config, "train") == [
+        "--drop-eval", "dev", "my runs/x/data/text/base/dev.de", "my runs/x/data/text/base/dev.en",
+        "--drop-eval", "test", "my runs/x/data/text/base/test.de", "my runs/x/data/text/base/test.en"]
+    assert sc.drop_eval_options(config, "dev") == sc.drop_eval_options(config, "test") == []

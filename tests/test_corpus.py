@@ -1,4 +1,5 @@
-"""Corpora: strict checks that name the file and line, tokenization and cleaning, TED download and extraction."""
+"""Corpora: strict checks that name the file and line, tokenization and cleaning, evaluation pairs in training,
+TED download and extraction, paths with spaces and non-ASCII letters."""
 
 from __future__ import annotations
 
@@ -6,14 +7,27 @@ import hashlib
 import io
 import json
 import os
+import re
+import string
 import tarfile
 from pathlib import Path
 
 import pytest
 import ted
-from conftest import planned_jobs, run_workflow
-from corpus_check import CorpusError, check_file, read_lines, read_parallel, read_text
-from prepare_corpus import clean, tokenize
+from conftest import REPO, planned_jobs, run_workflow
+from corpus_check import (
+    CorpusError,
+    check_file,
+    eval_overlap,
+    overlap_summary,
+    read_lines,
+    read_parallel,
+    read_text,
+    without_pairs,
+)
+from corpus_gate import main as gate_main
+from corpus_gate import overlap_lines
+from prepare_corpus import clean, normalize, tokenize
 from prepare_corpus import main as prepare_main
 
 GOOD_DE = ["ein kleiner hund .", "die katze schläft .", "wir gehen nach hause ."]
@@ -78,7 +92,7 @@ def reading_error(path: Path, content: bytes, **limits: int) -> str:
         ("\u200c\u200d\n".encode(), ":1: line has only invisible characters (U+200C U+200D)"),
         ("eins .\n \u2060 \u00ad\n".encode(), ":2: line has only invisible characters (U+2060 U+00AD)"),
         ("eins .\n\u3164\u00a0\u3164\n".encode(), ":2: line has only invisible characters (U+3164 U+00A0)"),
-        (b"eins .\n\x07\n", ":2: line has only invisible characters (U+0007)"),
+        (b"eins .\n\x07\n", ":2: control character U+0007 (BEL) at column 1"),
         # a byte-order mark is allowed (and stripped) only at the very start of the file
         ("eins .\n\ufeffzwei .\n".encode(),
          ":2: byte-order mark (U+FEFF) at column 1; one is allowed only at the start of the file"),
@@ -105,8 +119,73 @@ def test_invisible_bom_column_and_length_errors_name_file_and_line(
 
 
 def test_visible_text_with_a_stray_invisible_character_passes(tmp_path: Path) -> None:
-    lines = ["ein\u200b kleiner hund .", "die\u00adkatze \u2060schläft .", "a\x07b ."]
+    lines = ["ein\u200b kleiner hund .", "die\u00adkatze \u2060schläft .", "a\tb ."]
     assert read_lines(write(tmp_path / "x.de", lines), max_chars=100) == lines
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # a NUL inside a line: sacremoses would delete it, joining `ein` and `satz`
+        (b"ein\x00satz .\n", ":1: control character U+0000 (NUL) at column 4 (binary data?)"),
+        # a terminal colour code from a scraped page: sacremoses would delete the ESC and keep `[31m`
+        (b"eins .\nder \x1b[31mrote\x1b[0m hund .\n",
+         ":2: control character U+001B (ESC) at column 5 (a terminal colour code?)"),
+        # the column counts characters (ä and ö are two bytes each)
+        ("äöü \x07 .\n".encode(), ":1: control character U+0007 (BEL) at column 5"),
+        (b"a\x0cb .\n", ":1: control character U+000C (FF) at column 2"),
+        (b"a b\x1f .\n", ":1: control character U+001F (US) at column 4"),
+        (b"a\x7f .\n", ":1: control character U+007F (DEL) at column 2"),
+        # C1: Windows-1252 quotes decoded as Latin-1 (0x93, 0x94) and saved as UTF-8
+        ("er sagt \u0093ja\u0094 .\n".encode(),
+         ":1: control character U+0093 (STS) at column 9 (Windows-1252 text decoded as Latin-1?)"),
+        ("a\u0085b .\n".encode(), ":1: control character U+0085 (NEL) at column 2 (Windows-1252 text decoded as"
+                                  " Latin-1?)"),
+        ("a\u009fb .\n".encode(), ":1: control character U+009F (APC) at column 2 (Windows-1252 text decoded as"
+                                  " Latin-1?)"),
+        # the carriage return keeps its own message, even before another control character
+        (b"ein\x00s\ratz .\n", ":1: carriage return (U+000D) inside the line, at column 6 (old Mac line ends?)"),
+    ],
+)
+def test_control_characters_inside_a_line_are_errors(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.de"
+    assert reading_error(path, content) == f"{path}{message}"
+
+
+def test_every_c0_and_c1_control_character_but_tab_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.de"
+    refused = {}
+    for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)]:
+        if chr(code) in "\t\n\r":
+            continue
+        write(path, f"a{chr(code)}b .\n".encode())
+        with pytest.raises(CorpusError) as err:
+            read_lines(path)
+        refused[code] = str(err.value).removeprefix(f"{path}:1: control character ")
+    assert len(refused) == 32 - 3 + 1 + 32
+    assert refused[0x01] == "U+0001 (SOH) at column 2"
+    assert refused[0x1A] == "U+001A (SUB) at column 2"
+    assert refused[0x80] == "U+0080 (PAD) at column 2 (Windows-1252 text decoded as Latin-1?)"
+    assert all(message.startswith(f"U+{code:04X} (") for code, message in refused.items())
+    assert read_lines(write(path, b"a\tb .\n")) == ["a\tb ."]
+
+
+def test_the_tokenizer_and_the_normaliser_would_change_control_characters_silently() -> None:
+    # why they are refused: sacremoses deletes every C0 control character (its ASCII_JUNK step), str.split()
+    # takes U+001C-U+001F and U+0085 for white space
+    assert tokenize(["ein\x00satz ."], "de", lowercase=False) == ["einsatz ."]
+    assert tokenize(["der \x1b[31mrote hund ."], "de", lowercase=False) == ["der [ 31mrote hund ."]
+    assert normalize(["ein\x1fsatz\x85 ."], lowercase=False) == ["ein satz ."]
+
+
+def test_prepare_refuses_a_nul_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write(tmp_path / "in.de", b"ein hund .\nein\x00satz .\n")
+    trg = write(tmp_path / "in.en", b"a dog .\nan effort .\n")
+    assert prepare_main(["--src-in", str(src), "--trg-in", str(trg), "--src-out", str(tmp_path / "out.de"),
+                         "--trg-out", str(tmp_path / "out.en"), "--src-lang", "de", "--trg-lang", "en", "--tokenize",
+                         "--report", str(tmp_path / "r.json"), "--max-line-len", "10", "--max-line-chars", "100"]) == 1
+    assert capsys.readouterr().err == f"ERROR: {src}:2: control character U+0000 (NUL) at column 4 (binary data?)\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.de", "in.en"]
 
 
 def test_leading_bom_is_stripped_and_crlf_counted(tmp_path: Path) -> None:
@@ -182,6 +261,106 @@ def test_tokenize_and_clean() -> None:
     assert (src, trg, dropped) == (["a b c", "a b"], ["x", "y"], 1)
 
 
+# ---- evaluation pairs that occur in the training data ---------------------------------------------------
+
+# train 2 = dev 1, train 5 = dev 3 (the same source as train 2, another target), train 1 and 4 = test 2; dev 2,
+# test 1 and test 3 (train 3's source, another target) are not in training
+OVERLAP_TRAIN = (["ein hund .", "die katze .", "wir gehen .", "ein hund .", "die katze .", "es regnet ."],
+                 ["a dog .", "the cat .", "we go .", "a dog .", "a cat .", "it rains ."])
+OVERLAP_EVALS = {"dev": (["die katze .", "ein vogel .", "die katze ."], ["the cat .", "a bird .", "a cat ."]),
+                 "test": (["ein fisch .", "ein hund .", "wir gehen ."], ["a fish .", "a dog .", "we walk ."])}
+OVERLAP_SUMMARY = {"dev": {"pairs": 2, "of": 3, "first": ["dev:1 = train:2", "dev:3 = train:5"]},
+                   "test": {"pairs": 1, "of": 3, "first": ["test:2 = train:1"]}}
+
+
+def test_eval_overlap_finds_pairs_not_sources_and_names_the_first_training_line() -> None:
+    found = eval_overlap(OVERLAP_TRAIN, OVERLAP_EVALS)
+    assert found == {"dev": [(1, 2), (3, 5)], "test": [(2, 1)]}
+    assert overlap_summary(found, {"dev": 3, "test": 3}) == OVERLAP_SUMMARY
+    assert eval_overlap(OVERLAP_TRAIN, {"dev": (["ein vogel ."], ["a bird ."])}) == {"dev": []}
+    # a pair repeated in an evaluation split is found at each of its lines; a report names the first five
+    many = eval_overlap(OVERLAP_TRAIN, {"test": (["ein hund ."] * 7, ["a dog ."] * 7)})
+    assert many == {"test": [(line, 1) for line in range(1, 8)]}
+    assert overlap_summary(many, {"test": 7}) == {
+        "test": {"pairs": 7, "of": 7, "first": [f"test:{line} = train:1" for line in range(1, 6)]}}
+
+
+def test_without_pairs_drops_every_copy_and_keeps_the_sides_aligned() -> None:
+    pairs = {pair for sides in OVERLAP_EVALS.values() for pair in zip(*sides, strict=True)}
+    assert without_pairs(*OVERLAP_TRAIN, pairs) == (["wir gehen .", "es regnet ."], ["we go .", "it rains ."],
+                                                    [1, 2, 4, 5])
+    assert without_pairs(*OVERLAP_TRAIN, set()) == (*OVERLAP_TRAIN, [])
+
+
+def test_the_gates_console_lines_on_evaluation_pairs_in_training() -> None:
+    kept = {"found": OVERLAP_SUMMARY, "dropped": False, "dropped_train_pairs": 0}
+    assert overlap_lines(kept, "out/data/text/base") == [
+        "WARNING: 3 evaluation pairs were found in the training data: dev 2 of 3, test 1 of 3 (dev:1 = train:2,"
+        " dev:3 = train:5, test:2 = train:1; lines of out/data/text/base)",
+        "WARNING: they stay in the training data; corpus.drop_eval_overlap: true drops them",
+    ]
+    dropped = {"found": {"dev": {"pairs": 4, "of": 9, "first": ["dev:1 = train:2", "dev:2 = train:7",
+                                                                "dev:3 = train:1", "dev:9 = train:3"]},
+                         "test": {"pairs": 0, "of": 5, "first": []}},
+               "dropped": True, "dropped_train_pairs": 6}
+    assert overlap_lines(dropped, "data/text/base") == [
+        "4 evaluation pairs were found in the training data: dev 4 of 9 (dev:1 = train:2, dev:2 = train:7,"
+        " dev:3 = train:1, ...; lines of data/text/base; train's before the drop)",
+        "they were dropped from the training data: 6 training pairs (corpus.drop_eval_overlap: true)",
+    ]
+    none = {"found": {"dev": {"pairs": 0, "of": 3, "first": []}}, "dropped": False, "dropped_train_pairs": 0}
+    assert overlap_lines(none, "data/text/base") == []
+
+
+def test_the_gate_counts_and_names_evaluation_pairs_in_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--output", str(tmp_path / "checked.json")]
+    for split, (src, trg) in {"train": OVERLAP_TRAIN, **OVERLAP_EVALS}.items():
+        write(tmp_path / f"{split}.de", src)
+        write(tmp_path / f"{split}.en", trg)
+        (tmp_path / f"{split}.report.json").write_text(json.dumps({"kept": len(src)}))
+        argv += ["--text", split, str(tmp_path / f"{split}.de"), str(tmp_path / f"{split}.en")]
+    assert gate_main([*argv, *(str(tmp_path / f"{s}.report.json") for s in ("train", "dev", "test"))]) == 0
+    assert capsys.readouterr().err == (
+        "checked: train 6 pairs, dev 3 pairs, test 3 pairs\n"
+        "WARNING: 3 evaluation pairs were found in the training data: dev 2 of 3, test 1 of 3 (dev:1 = train:2,"
+        f" dev:3 = train:5, test:2 = train:1; lines of {tmp_path})\n"
+        "WARNING: they stay in the training data; corpus.drop_eval_overlap: true drops them\n"
+    )
+    checked = json.loads((tmp_path / "checked.json").read_text())
+    assert checked["eval_overlap"] == {"found": OVERLAP_SUMMARY, "dropped": False, "dropped_train_pairs": 0}
+    assert checked["splits"] == {"train": {"kept": 6}, "dev": {"kept": 3}, "test": {"kept": 3}}
+
+
+def test_prepare_drops_evaluation_pairs_after_cleaning_and_reports_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a long first pair is cleaned (max_len 4) before the drop: the lines named are those of the cleaned text
+    src = write(tmp_path / "in.de", ["ein sehr langer satz hier .", *OVERLAP_TRAIN[0]])
+    trg = write(tmp_path / "in.en", ["a b .", *OVERLAP_TRAIN[1]])
+    argv = ["--src-in", str(src), "--trg-in", str(trg), "--src-out", str(tmp_path / "out.de"), "--trg-out",
+            str(tmp_path / "out.en"), "--src-lang", "de", "--trg-lang", "en", "--report", str(tmp_path / "r.json"),
+            "--max-len", "4", "--max-line-len", "10", "--max-line-chars", "100"]
+    for split, (eval_src, eval_trg) in OVERLAP_EVALS.items():
+        argv += ["--drop-eval", split, str(write(tmp_path / f"{split}.de", eval_src)),
+                 str(write(tmp_path / f"{split}.en", eval_trg))]
+    assert prepare_main(argv) == 0
+    assert (tmp_path / "out.de").read_text() == "wir gehen .\nes regnet .\n"
+    assert (tmp_path / "out.en").read_text() == "we go .\nit rains .\n"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {key: report[key] for key in ("pairs", "kept", "dropped_too_long", "dropped_eval_overlap")} == {
+        "pairs": 7, "kept": 2, "dropped_too_long": 1, "dropped_eval_overlap": 4}
+    assert report["eval_overlap"] == OVERLAP_SUMMARY
+    # every pair an evaluation pair: nothing is left to train on
+    argv[argv.index("--src-in") + 1] = str(write(tmp_path / "all.de", ["ein hund ."]))
+    argv[argv.index("--trg-in") + 1] = str(write(tmp_path / "all.en", ["a dog ."]))
+    capsys.readouterr()
+    assert prepare_main(argv) == 1
+    assert capsys.readouterr().err == (f"ERROR: {tmp_path / 'all.de'}: no pair is left after cleaning (max_len 4) and"
+                                       " dropping the evaluation pairs (corpus.drop_eval_overlap)\n")
+
+
 # ---- through the workflow: a local corpus with one defect at a time ------------------------------------
 
 
@@ -209,6 +388,8 @@ def local_config(root: Path) -> dict:
         ("train.en", b"a small dog .\n\nwe go home .\n", "corpus/train.en:2: empty line"),
         ("train.de", b"ein kleiner hund .\ndie katze schl\xe4ft .\nwir .\n", "corpus/train.de:2: not UTF-8"),
         ("dev.de", b"ein .\nzwei .\n" + b"w " * 11 + b"\n", "corpus/dev.de:3: line has 11 tokens"),
+        ("train.de", b"ein kleiner hund .\nein\x00satz .\nwir .\n",
+         "ERROR: corpus/train.de:2: control character U+0000 (NUL) at column 4 (binary data?)\n"),
     ],
 )
 def test_bad_input_stops_before_training_naming_file_and_line(
@@ -237,6 +418,8 @@ def test_bad_input_stops_before_training_naming_file_and_line(
         # corpus.max_line_chars as config.yaml sets it (10000), one token
         ("test.en", b"a .\n" + b"y" * 12_000 + b"\nc .\n",
          "corpus/test.en:2: line has 12000 characters, over the limit of 10000 (corpus.max_line_chars)"),
+        ("dev.en", b"a .\nthe \x1b[31mred\x1b[0m cat .\nc .\n",
+         "corpus/dev.en:2: control character U+001B (ESC) at column 5 (a terminal colour code?)"),
     ],
 )
 def test_invisible_lines_inner_boms_and_long_tokens_stop_the_run(
@@ -266,6 +449,89 @@ def test_bom_and_crlf_are_normalised_and_reported_and_the_character_limit_reruns
     config["corpus"]["max_line_chars"] = 50
     proc = run_workflow(tmp_path, "-n", "corpus", config=config)
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_evaluation_pairs_in_training_are_warned_about_and_dropped_on_request(tmp_path: Path) -> None:
+    config = local_config(tmp_path)
+    for split, (src, trg) in {"train": OVERLAP_TRAIN, **OVERLAP_EVALS}.items():
+        write(tmp_path / f"corpus/{split}.de", src)
+        write(tmp_path / f"corpus/{split}.en", trg)
+    text = tmp_path / "data/text/base"
+    proc = run_workflow(tmp_path, "corpus", "data/text/base/checked.json", config=config)
+    output = proc.stdout + proc.stderr
+    # the default keeps the data: train's command is that of before the key existed
+    assert ("Shell command: python -m prepare_corpus --src-in corpus/train.de --trg-in corpus/train.en --src-out"
+            " data/text/base/train.de --trg-out data/text/base/train.en --src-lang de --trg-lang en --report"
+            " data/text/base/train.report.json --max-len 100 --max-line-len 10  2> logs/prepare_corpus/train.log\n"
+            ) in output
+    warning = ("3 evaluation pairs were found in the training data: dev 2 of 3, test 1 of 3 (dev:1 = train:2,"
+               " dev:3 = train:5, test:2 = train:1; lines of data/text/base")
+    assert (f"\nWARNING: {warning})\nWARNING: they stay in the training data; corpus.drop_eval_overlap: true drops"
+            " them\n") in output
+    assert (tmp_path / "logs/check_corpus/check_corpus.log").read_text() == (
+        f"checked: train 6 pairs, dev 3 pairs, test 3 pairs\nWARNING: {warning})\nWARNING: they stay in the training"
+        " data; corpus.drop_eval_overlap: true drops them\n")
+    checked = json.loads((text / "checked.json").read_text())
+    assert checked["eval_overlap"] == {"found": OVERLAP_SUMMARY, "dropped": False, "dropped_train_pairs": 0}
+    assert checked["splits"]["train"]["dropped_eval_overlap"] == 0
+    assert (text / "train.de").read_text().splitlines() == OVERLAP_TRAIN[0]
+    # with the key, train alone is prepared again (reading the prepared dev and test), then the gate
+    config["corpus"]["drop_eval_overlap"] = True
+    plan = planned_jobs(run_workflow(tmp_path, "-n", "corpus", "data/text/base/checked.json", config=config))
+    assert plan == {"prepare_corpus": 1, "check_corpus": 1, "corpus": 1, "total": 3}
+    proc = run_workflow(tmp_path, "corpus", "data/text/base/checked.json", config=config)
+    assert (f"\n{warning}; train's before the drop)\nthey were dropped from the training data: 4 training pairs"
+            " (corpus.drop_eval_overlap: true)\n") in proc.stdout + proc.stderr
+    assert list(zip((text / "train.de").read_text().splitlines(), (text / "train.en").read_text().splitlines(),
+                    strict=True)) == [("wir gehen .", "we go ."), ("es regnet .", "it rains .")]
+    report = json.loads((text / "train.report.json").read_text())
+    assert (report["pairs"], report["kept"], report["dropped_eval_overlap"]) == (6, 2, 4)
+    assert json.loads((text / "checked.json").read_text())["eval_overlap"] == {
+        "found": OVERLAP_SUMMARY, "dropped": True, "dropped_train_pairs": 4}
+
+
+def test_the_corpus_rules_quote_every_placeholder() -> None:
+    # every field of every shell command in rules/corpus.smk carries :q (threads and resources would not need it)
+    rules = (REPO / "rules/corpus.smk").read_text()
+    commands = [block.split("\n\n")[0] for block in rules.split("    shell:\n")[1:]]
+    assert len(commands) == 5
+    fields = [(field, spec) for command in commands for literal in re.findall(r'"([^"]*)"', command)
+              for _, field, spec, _ in string.Formatter().parse(literal) if field is not None]
+    assert len(fields) == 28
+    assert [field for field, spec in fields if spec != "q" and field != "threads" and
+            not field.startswith("resources.")] == []
+
+
+@pytest.mark.parametrize("source", ["local", "synthetic", "ted"])
+def test_corpus_paths_with_spaces_and_non_ascii_letters(tmp_path: Path, source: str) -> None:
+    # the clone's folder, outdir and the local files under folders with spaces and non-ASCII letters; for local,
+    # with the evaluation pairs dropped (the train job then names the prepared dev and test texts too)
+    root = tmp_path / "my dätä"
+    config = local_config(root)
+    for split, (src, trg) in {"train": OVERLAP_TRAIN, **OVERLAP_EVALS}.items():
+        write(root / f"local files/{split} ä.de", src)
+        write(root / f"local files/{split} ä.en", trg)
+    config["corpus"]["local"] = {s: {"src": f"local files/{s} ä.de", "trg": f"local files/{s} ä.en"}
+                                 for s in ("train", "dev", "test")}
+    config["corpus"].update(source=source, drop_eval_overlap=True)
+    config["outdir"] = "out dir/ö ü"
+    if source == "synthetic":
+        config["corpus"].update(synthetic={"train": 60, "dev": 10, "test": 10, "lexicon": 20}, max_line_len=100)
+    elif source == "ted":
+        config["corpus"]["ted"] = {"url": ted_archive(root / "down load/multitarget ted.tgz").as_uri()}
+    run_workflow(root, "corpus", "out dir/ö ü/data/text/base/checked.json", config=config)
+    text = root / "out dir/ö ü/data/text/base"
+    checked = json.loads((text / "checked.json").read_text())
+    assert checked["splits"]["train"]["kept"] == len((text / "train.de").read_text().splitlines())
+    assert (root / "out dir/ö ü/logs/check_corpus/check_corpus.log").read_text().startswith("checked: train ")
+    if source == "local":
+        assert checked["splits"]["train"]["input"] == ["local files/train ä.de", "local files/train ä.en"]
+        assert (text / "train.en").read_text() == "we go .\nit rains .\n"
+        assert checked["eval_overlap"]["dropped_train_pairs"] == 4
+    elif source == "synthetic":
+        assert [len((text / f"{split}.en").read_text().splitlines()) for split in ("dev", "test")] == [10, 10]
+    else:
+        assert (text / "test.en").read_text().splitlines() == [f"{line[:-2]} test ." for line in GOOD_EN]
 
 
 @pytest.mark.parametrize(
