@@ -14,13 +14,13 @@ GPU_ENV     := .venv-sockeye-gpu
 SNAKEMAKE   := $(VENV)/bin/snakemake
 # `make demo` uses every core of the machine: as many jobs side by side, one trainer thread each (config/demo.yaml
 # compute.threads: at the demo's sizes MXNet keeps about one core busy per job, and the demo has dozens of
-# independent students to fill the others). `make demo CORES=2` reproduces the README's measurement.
+# independent students to fill the others). `make demo CORES=2` reproduces the measured runs (docs/demo/notes.md).
 CORES       ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_ARGS ?=
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo demo-readme test lint dag clean-demo setup-gpu gpu-wheels
+.PHONY: setup demo demo-readme config-reference test lint dag clean-demo setup-gpu gpu-wheels
 
 setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed $(SOCKEYE3_ENV)/.installed
 
@@ -77,6 +77,11 @@ demo-readme: setup
 	$(WF_PY) scripts/demo_readme.py collect
 	$(WF_PY) scripts/demo_readme.py render
 
+# docs/configuration.md, the configuration reference, written from schemas/config.schema.yaml and config.yaml's
+# values (tools/config_reference.py; `--check` only compares, tests/test_docs.py fails when they differ).
+config-reference: setup
+	$(WF_PY) tools/config_reference.py
+
 # The demo's rule graph and job DAG as SVG (needs Graphviz's dot); the paper's: add CONFIG= (empty).
 CONFIG ?= --configfile config/demo.yaml
 dag: setup
@@ -93,7 +98,7 @@ test: setup
 	$(WF_PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check scripts tests bench
+	$(VENV)/bin/ruff check scripts tests bench tools
 	$(SNAKEMAKE) --lint --configfile config/demo.yaml
 
 # The GPU check's wheels (bench/GPU.md): Python 3.12 wheels for the offline GPU node, into bench/gpu-wheels/.

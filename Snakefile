@@ -4,8 +4,9 @@
 # This file is the table of contents: each stage lives in rules/<stage>.smk; paths, configuration checks
 # and input functions live in rules/common.smk (and scripts/slkd_config.py, which is tested on its own).
 #
-#   snakemake -n                         plan the default target (see README: targets and wildcards)
-#   snakemake --profile profiles/local   run on one machine
+#   snakemake -n                         plan the default target (README: targets; docs/architecture.md: wildcards)
+#   snakemake table3                     run on one machine (profiles/default: all its cores)
+#   snakemake --profile slurm table3     run on a SLURM cluster (profiles/slurm)
 #   make demo                            the embedded offline demo (config/demo.yaml)
 
 from snakemake.utils import min_version

@@ -1,9 +1,10 @@
 """slkd-workflow's own speed, measured on this machine in one run; each figure a ratio against its baseline.
 
-    bench/run [P1 P2 P3 P4 K C] [--sentences 1000] [--updates 200] [--pairs 4] [--run-demo] [--out bench/results.md]
+    bench/run [P1 P2 P3 P4 K C] [--sentences 1000] [--updates 200] [--pairs 4] [--run-demo] [--out bench/RESULTS.md]
 
 Without names, every figure is measured; with names, only those, and the other rows are copied from the previous
-bench/results.md, marked "previous run (DATE)".
+results, marked "previous run (DATE)". The results replace the part of bench/RESULTS.md between its two BENCH
+markers; the notes around them are kept.
 
 P1 distillation decoding: the workflow's kd decoding (scripts/translate.py as the `distill` rule runs it:
    config/demo.yaml's batch size, shard count and threads, shards side by side, n-best JSON) against Sockeye
@@ -66,6 +67,8 @@ ENTRY = REPO / "scripts" / "sockeye_entry.py"
 SPEED = re.compile(r"Speed: [\d.]+ samples/sec ([\d.]+) tokens/sec")
 CHECKPOINT = re.compile(r"Checkpoint \[\d+\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
 FIGURES = ("P1", "P2", "P3", "P4", "K", "C")
+BEGIN = "<!-- BENCH RESULTS BEGIN: written by bench/run; do not edit by hand -->"
+END = "<!-- BENCH RESULTS END -->"
 
 
 def demo_config() -> dict:
@@ -451,6 +454,18 @@ def mark_previous(line: str, date: str) -> str:
     return " | ".join(cells) + " |"
 
 
+def write_results(path: Path, result: str) -> None:
+    """The results between the file's BENCH markers, the rest of it kept; a file without them gets only those."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    start, end = text.find(BEGIN), text.find(END)
+    block = f"{BEGIN}\n{result}{END}"
+    if start < 0 or end < start:
+        text = block + "\n"
+    else:
+        text = text[:start] + block + text[end + len(END):]
+    path.write_text(text, encoding="utf-8")
+
+
 def fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
@@ -478,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="P2: pairs of runs in alternating order (even: each order as often)")
     parser.add_argument("--cost-updates", type=int, default=24, help="C: updates of each CPU throughput training")
     parser.add_argument("--run-demo", action="store_true", help="P4: run `make demo` (about 12 min)")
-    parser.add_argument("--out", default=str(REPO / "bench/results.md"))
+    parser.add_argument("--out", default=str(REPO / "bench/RESULTS.md"))
     args = parser.parse_args(argv)
     unknown = sorted(set(args.figures) - set(FIGURES))
     if unknown:
@@ -518,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     elif previous_block:
         result += "\n" + (previous_block if previous_block.startswith("**previous run (") else
                           f"**previous run ({date})**: {previous_block}")
-    Path(args.out).write_text(result, encoding="utf-8")
+    write_results(Path(args.out), result)
     print(result)
     return 0
 

@@ -100,7 +100,7 @@ def mxnet_refusal(gpus: list[Gpu]) -> str | None:
     names = "; ".join(f"GPU {g.index} {g.name} (compute capability {g.compute_capability})" for g in newer)
     return (f"{names}: MXNet 1.9.1 (the paper's trainer, Sockeye 1.18) has CUDA kernels for compute capability"
             " 5.0-8.6 only and no PTX, so its trainings would fail on this GPU. Train these models with the"
-            " Transformer backend (an architecture with `backend: sockeye3`, README \"Transformers\"), or send"
+            " Transformer backend (an architecture with `backend: sockeye3`, docs/methods.md \"Transformers\"), or send"
             " the Sockeye 1.18 jobs to older GPUs (V100, A100, RTX 30/40) with the SLURM profile's `gpu_model` or"
             " `constraint` (profiles/slurm/config.yaml, set-resources).")
 

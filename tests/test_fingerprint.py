@@ -2,7 +2,7 @@
 every distilled corpus and every number of their tables and claims.
 
 tests/test_portable_kernels.py proves on an emulated processor that the portable kernels compute the same bits;
-these fingerprints, committed from the machine that wrote them (the README names it), catch a drift of the
+these fingerprints, committed from the machine that wrote them (docs/portable-kernels.md names it), catch a drift of the
 whole pipeline on the machine that runs the suite: another processor, another library build, a change of the
 code that moves a number. A deliberate change of the numbers rewrites them:
 

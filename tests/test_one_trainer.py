@@ -1,5 +1,5 @@
 """One trainer per model folder: the folder's lock, trainers that die with the job (and the local Snakemake)
-that started them, and the README's recovery recipe after a `kill -9` of Snakemake alone."""
+that started them, and the recovery recipe (README, docs/methods.md) after a `kill -9` of Snakemake alone."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def test_kill_9_of_snakemake_then_the_recovery_recipe_gives_one_trainer_at_a_tim
         os.kill(proc.pid, signal.SIGKILL)  # Snakemake alone: its job's bash, train_model and Sockeye live on
         proc.wait()
         assert trainers_of(tmp_path, CASES[kind]), "the trainer was gone before the rerun: nothing would be tested"
-        # the README's recipe, at once, while the first trainer is still stopping
+        # the recovery recipe, at once, while the first trainer is still stopping
         run_workflow(tmp_path, "--unlock", configfiles=(TINY,))
         run_workflow(tmp_path, target, configfiles=(TINY,))
     finally:
