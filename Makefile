@@ -1,6 +1,7 @@
 # slkd-workflow: two commands do everything on a fresh machine.
 #   make demo   set up, then run the workflow's main job on the embedded synthetic corpus
 #   make test   set up, then run the test suite
+#   make test-fast   the same, less the tests that run workflow jobs or Sockeye or need SLURM (pytest.ini's tiers)
 # Set-up is idempotent: environments are (re)built only when their requirement files change.
 
 PYTHON      ?= python3
@@ -20,7 +21,7 @@ PYTEST_ARGS ?=
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup demo demo-readme config-reference test lint dag clean-demo setup-gpu gpu-wheels
+.PHONY: setup demo demo-readme config-reference test test-fast lint dag clean-demo setup-gpu gpu-wheels
 
 setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed $(SOCKEYE3_ENV)/.installed
 
@@ -96,6 +97,10 @@ clean-demo:
 
 test: setup
 	$(WF_PY) -m pytest $(PYTEST_ARGS)
+
+# The edit loop's tiers (pytest.ini): pure Python and Snakemake's plans, no job and no Sockeye run.
+test-fast: setup
+	$(WF_PY) -m pytest -m "unit or plan" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check scripts tests bench tools

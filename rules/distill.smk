@@ -148,7 +148,7 @@ rule filter_part:
         drop=lambda wildcards: PARTS[wildcards.part].drop,
         source=lambda wildcards: PARTS[wildcards.part].filtered,
         normalize=lambda wildcards: PARTS[wildcards.part].normalize,
-        langs=f"{SRC} {TRG}",
+        langs=[SRC, TRG],
     log:
         log_path("filter_part", "direction", "part"),
     conda:

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import bpe
+import pytest
 from conftest import REPO
+
+pytestmark = pytest.mark.unit
 
 TEXT = [
     "die kleinen hunde laufen schnell nach hause .",

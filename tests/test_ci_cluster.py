@@ -11,7 +11,10 @@ import socket
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import REPO
+
+pytestmark = pytest.mark.unit
 
 SCRIPT = REPO / ".ci/slurm-cluster.sh"
 

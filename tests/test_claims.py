@@ -17,6 +17,8 @@ import yaml
 from conftest import REPO, load_config
 from evaluate import metric, model_fields, read_translations
 
+pytestmark = pytest.mark.unit
+
 WORDS = [f"w{i}" for i in range(150)]
 SENTENCES = 300
 SPEC = {"architecture": "SMALL", "baseline": "baseline", "kd": "kd", "combined": "base+kd",

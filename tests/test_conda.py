@@ -66,6 +66,7 @@ def plan(workdir: Path, targets: list[str], configfiles: tuple[Path, ...], sdm: 
     return json.loads(proc.stdout.splitlines()[-1])
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize("configfiles", [(TINY,), TINY_TRANSFORMER], ids=["tiny", "tiny-transformer"])
 def test_every_rule_is_planned_with_its_environment_file(configfiles: tuple[Path, ...], conda: Path,
                                                          tmp_path: Path) -> None:
@@ -85,12 +86,14 @@ def test_every_rule_is_planned_with_its_environment_file(configfiles: tuple[Path
     assert planned["env"] == {"SLKD_SOCKEYE_PYTHON": "python", "SLKD_SOCKEYE3_PYTHON": "python"}
 
 
+@pytest.mark.plan
 def test_without_conda_the_trainers_are_the_configured_interpreters(tmp_path: Path) -> None:
     planned = plan(tmp_path / "work", ["table3"], (TINY,), ())
     assert planned["env"] == {"SLKD_SOCKEYE_PYTHON": str(REPO / ".venv-sockeye/bin/python"),
                               "SLKD_SOCKEYE3_PYTHON": str(REPO / ".venv-sockeye3/bin/python")}
 
 
+@pytest.mark.plan
 def test_a_dry_run_under_conda_creates_the_three_environments(conda: Path, tmp_path: Path) -> None:
     proc = subprocess.run([str(SNAKEMAKE), "-n", "--sdm", "conda", "--snakefile", str(REPO / "Snakefile"),
                            "--directory", str(tmp_path), "table3", "--configfile", *map(str, TINY_TRANSFORMER)],
@@ -102,6 +105,7 @@ def test_a_dry_run_under_conda_creates_the_three_environments(conda: Path, tmp_p
         (REPO / env).resolve() for env in (WORKFLOW_ENV, *ENV_FILES.values())}
 
 
+@pytest.mark.workflow
 @pytest.mark.skipif(not (SOCKEYE_PYTHON.exists() and SOCKEYE3_PYTHON.exists()), reason="no Sockeye environments")
 def test_students_of_both_backends_train_and_decode_in_their_conda_environments(conda: Path, tmp_path: Path) -> None:
     lstm = "tiny-transformer/models/student/SMALL/baseline/dropout/ckpt3/trial1"

@@ -13,6 +13,7 @@ from conftest import REPO, load_config, planned_jobs, run_workflow
 SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 
 
+@pytest.mark.unit
 def test_paper_config_implies_the_papers_matrix() -> None:
     config = load_config()
     runs = sc.students(config)
@@ -26,6 +27,7 @@ def test_paper_config_implies_the_papers_matrix() -> None:
     assert sc.bpe_sizes(config, grid=False) == [500, 10000]
 
 
+@pytest.mark.unit
 def test_trials_and_datasets_change_counts_and_nothing_else() -> None:
     config = load_config()
     config["trials"] = 5
@@ -36,6 +38,7 @@ def test_trials_and_datasets_change_counts_and_nothing_else() -> None:
     assert "bt" not in sc.parts_used(config)
 
 
+@pytest.mark.unit
 def test_grid_follows_appendix_a1() -> None:
     config = load_config()
     archs = sc.grid_architectures(config)
@@ -46,11 +49,13 @@ def test_grid_follows_appendix_a1() -> None:
     assert not [a for a in archs if a["num-words"] < 10000 and 512 in (a["num-embed"], a["rnn-num-hidden"])]
 
 
+@pytest.mark.unit
 def test_sockeye_args_renders_flags() -> None:
     argv = sc.sockeye_args({"batch-size": 4096, "disable-device-locking": True, "use-cpu": False, "x": ".1:.1"})
     assert argv == ["--batch-size", "4096", "--disable-device-locking", "--x", ".1:.1"]
 
 
+@pytest.mark.unit
 def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
     assert sc.paths(".").text == "data/text/{corpus}/{split}.{lang}"
     assert sc.paths("runs/x/").stats == "runs/x/results/stats/{corpus}.tsv"
@@ -59,6 +64,7 @@ def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
     assert sc.fill(bpe) == bpe and sc.fill(bpe, other=1) == bpe
 
 
+@pytest.mark.unit
 def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> None:
     config = load_config()
     for arch in sc.grid_architectures(config):
@@ -73,6 +79,7 @@ def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> Non
         250, 2, "gru", 25 * 4000)
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
@@ -115,6 +122,7 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
     assert expected in proc.stdout + proc.stderr
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("override", "line"),
     [
@@ -146,6 +154,7 @@ def test_schema_error_names_the_key_and_the_reason(override: dict, line: str) ->
     assert str(err.value) == f"{line}; for the full schema report set SLKD_CONFIG_DETAILS=1"
 
 
+@pytest.mark.plan
 def test_schema_error_is_one_line_and_the_full_report_on_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -162,6 +171,7 @@ def test_schema_error_is_one_line_and_the_full_report_on_request(
     assert "Failed validating 'type' in schema['properties']['corpus']['properties']['max_len']:" in proc.stdout
 
 
+@pytest.mark.plan
 def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "-n", "bpe", "stats")
     jobs = planned_jobs(proc)
@@ -175,6 +185,7 @@ def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:
     assert "train_teacher" not in jobs
 
 
+@pytest.mark.plan
 def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "-n", "demo", configfiles=(REPO / "config/demo.yaml",))
     jobs = planned_jobs(proc)
@@ -182,6 +193,7 @@ def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
     assert "download_ted" not in jobs
 
 
+@pytest.mark.unit
 def test_sockeye_device_follows_the_gpu_resource_unless_forced() -> None:
     assert sc.sockeye_device("auto", 1) == "gpu"
     assert sc.sockeye_device("auto", 0) == sc.sockeye_device("auto", None) == "cpu"
@@ -205,6 +217,7 @@ def _demo_with(**changes: object) -> dict:
     return config
 
 
+@pytest.mark.unit
 def test_the_demos_fixed_step_schedule_matches_every_students_budget() -> None:
     config = _demo_with()
     assert config["sockeye_train"]["learning-rate-schedule"] == "0.01:400,0.003:100,0.001:200"
@@ -213,6 +226,7 @@ def test_the_demos_fixed_step_schedule_matches_every_students_budget() -> None:
     assert budgets == {700}
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
@@ -249,6 +263,7 @@ def _local(tmp_path: Path, **splits: tuple[str, str]) -> dict:
     return config
 
 
+@pytest.mark.unit
 def test_a_split_whose_two_sides_name_one_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("train.de", "train.en", "dev.de", "dev.en", "test.de", "test.en"):
         (tmp_path / name).write_text("x .\n")
@@ -289,6 +304,7 @@ def test_a_split_whose_two_sides_name_one_file_is_refused(tmp_path: Path, monkey
     sc.check_config(config)
 
 
+@pytest.mark.unit
 def test_drop_eval_overlap_gives_train_the_prepared_evaluation_texts() -> None:
     config = load_config()
     assert config["corpus"]["drop_eval_overlap"] is False

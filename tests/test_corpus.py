@@ -43,6 +43,7 @@ def write(path: Path, lines: list[str] | bytes) -> Path:
 # ---- unit: the checks themselves ------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -60,6 +61,7 @@ def test_read_lines_names_file_and_line(tmp_path: Path, content: bytes, message:
     assert message in str(err.value)
 
 
+@pytest.mark.unit
 def test_read_parallel_rejects_mismatched_counts(tmp_path: Path) -> None:
     src = write(tmp_path / "a.de", GOOD_DE)
     trg = write(tmp_path / "a.en", GOOD_EN[:2])
@@ -67,11 +69,13 @@ def test_read_parallel_rejects_mismatched_counts(tmp_path: Path) -> None:
         read_parallel(src, trg)
 
 
+@pytest.mark.unit
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="nothere.de: file not found"):
         read_lines(tmp_path / "nothere.de")
 
 
+@pytest.mark.unit
 def test_crlf_and_missing_final_newline_are_read(tmp_path: Path) -> None:
     path = write(tmp_path / "x.de", b"eins .\r\nzwei .")
     assert read_lines(path) == ["eins .", "zwei ."]
@@ -84,6 +88,7 @@ def reading_error(path: Path, content: bytes, **limits: int) -> str:
     return str(err.value)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -118,11 +123,13 @@ def test_invisible_bom_column_and_length_errors_name_file_and_line(
     assert reading_error(path, content, max_tokens=10, max_chars=10_000) == f"{path}{message}"
 
 
+@pytest.mark.unit
 def test_visible_text_with_a_stray_invisible_character_passes(tmp_path: Path) -> None:
     lines = ["ein\u200b kleiner hund .", "die\u00adkatze \u2060schläft .", "a\tb ."]
     assert read_lines(write(tmp_path / "x.de", lines), max_chars=100) == lines
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -152,6 +159,7 @@ def test_control_characters_inside_a_line_are_errors(tmp_path: Path, content: by
     assert reading_error(path, content) == f"{path}{message}"
 
 
+@pytest.mark.unit
 def test_every_c0_and_c1_control_character_but_tab_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.de"
     refused = {}
@@ -170,6 +178,7 @@ def test_every_c0_and_c1_control_character_but_tab_is_refused(tmp_path: Path) ->
     assert read_lines(write(path, b"a\tb .\n")) == ["a\tb ."]
 
 
+@pytest.mark.unit
 def test_the_tokenizer_and_the_normaliser_would_change_control_characters_silently() -> None:
     # why they are refused: sacremoses deletes every C0 control character (its ASCII_JUNK step), str.split()
     # takes U+001C-U+001F and U+0085 for white space
@@ -178,6 +187,7 @@ def test_the_tokenizer_and_the_normaliser_would_change_control_characters_silent
     assert normalize(["ein\x1fsatz\x85 ."], lowercase=False) == ["ein satz ."]
 
 
+@pytest.mark.unit
 def test_prepare_refuses_a_nul_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write(tmp_path / "in.de", b"ein hund .\nein\x00satz .\n")
     trg = write(tmp_path / "in.en", b"a dog .\nan effort .\n")
@@ -188,6 +198,7 @@ def test_prepare_refuses_a_nul_and_writes_nothing(tmp_path: Path, capsys: pytest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.de", "in.en"]
 
 
+@pytest.mark.unit
 def test_leading_bom_is_stripped_and_crlf_counted(tmp_path: Path) -> None:
     path = write(tmp_path / "x.de", "\ufeffeins .\r\nzwei .\r\ndrei .\n".encode())
     text = read_text(path)
@@ -197,6 +208,7 @@ def test_leading_bom_is_stripped_and_crlf_counted(tmp_path: Path) -> None:
     assert reading_error(tmp_path / "z.de", "\ufeff\n".encode()) == f"{tmp_path / 'z.de'}: file is empty"
 
 
+@pytest.mark.unit
 def test_prepare_report_counts_bom_and_crlf(tmp_path: Path) -> None:
     src = write(tmp_path / "in.de", "\ufeffein hund .\r\ndie katze .\r\n".encode())
     trg = write(tmp_path / "in.en", b"a dog .\nthe cat .\r\n")
@@ -210,6 +222,7 @@ def test_prepare_report_counts_bom_and_crlf(tmp_path: Path) -> None:
     assert (result["bom_stripped"], result["crlf_lines"]) == ([True, False], [2, 1])
 
 
+@pytest.mark.unit
 def test_prepare_takes_the_character_limit_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -229,6 +242,7 @@ def test_prepare_takes_the_character_limit_from_the_environment(
     assert capsys.readouterr().err.endswith("error: give --max-line-chars or set $SLKD_MAX_LINE_CHARS\n")
 
 
+@pytest.mark.unit
 def test_a_directory_or_a_broken_link_is_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "x.de").mkdir()
     with pytest.raises(CorpusError) as err:
@@ -241,6 +255,7 @@ def test_a_directory_or_a_broken_link_is_not_a_file(tmp_path: Path) -> None:
         " which does not exist)"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("mode", [0o200, 0o000, 0o044])
 def test_unreadable_file_is_refused_by_its_mode_even_for_root(tmp_path: Path, mode: int) -> None:
     # 0o044: the group and others may read, the owner (this process, root included) may not
@@ -254,6 +269,7 @@ def test_unreadable_file_is_refused_by_its_mode_even_for_root(tmp_path: Path, mo
     assert read_lines(path) == GOOD_DE
 
 
+@pytest.mark.unit
 def test_tokenize_and_clean() -> None:
     assert tokenize(["Er sagt: \"Nein!\""], "de", lowercase=False) == ['Er sagt : " Nein ! "']
     assert tokenize(["It's Tom's."], "en", lowercase=True) == ["it 's tom 's ."]
@@ -273,6 +289,7 @@ OVERLAP_SUMMARY = {"dev": {"pairs": 2, "of": 3, "first": ["dev:1 = train:2", "de
                    "test": {"pairs": 1, "of": 3, "first": ["test:2 = train:1"]}}
 
 
+@pytest.mark.unit
 def test_eval_overlap_finds_pairs_not_sources_and_names_the_first_training_line() -> None:
     found = eval_overlap(OVERLAP_TRAIN, OVERLAP_EVALS)
     assert found == {"dev": [(1, 2), (3, 5)], "test": [(2, 1)]}
@@ -285,6 +302,7 @@ def test_eval_overlap_finds_pairs_not_sources_and_names_the_first_training_line(
         "test": {"pairs": 7, "of": 7, "first": [f"test:{line} = train:1" for line in range(1, 6)]}}
 
 
+@pytest.mark.unit
 def test_without_pairs_drops_every_copy_and_keeps_the_sides_aligned() -> None:
     pairs = {pair for sides in OVERLAP_EVALS.values() for pair in zip(*sides, strict=True)}
     assert without_pairs(*OVERLAP_TRAIN, pairs) == (["wir gehen .", "es regnet ."], ["we go .", "it rains ."],
@@ -292,6 +310,7 @@ def test_without_pairs_drops_every_copy_and_keeps_the_sides_aligned() -> None:
     assert without_pairs(*OVERLAP_TRAIN, set()) == (*OVERLAP_TRAIN, [])
 
 
+@pytest.mark.unit
 def test_the_gates_console_lines_on_evaluation_pairs_in_training() -> None:
     kept = {"found": OVERLAP_SUMMARY, "dropped": False, "dropped_train_pairs": 0}
     assert overlap_lines(kept, "out/data/text/base") == [
@@ -312,6 +331,7 @@ def test_the_gates_console_lines_on_evaluation_pairs_in_training() -> None:
     assert overlap_lines(none, "data/text/base") == []
 
 
+@pytest.mark.unit
 def test_the_gate_counts_and_names_evaluation_pairs_in_training(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -333,6 +353,7 @@ def test_the_gate_counts_and_names_evaluation_pairs_in_training(
     assert checked["splits"] == {"train": {"kept": 6}, "dev": {"kept": 3}, "test": {"kept": 3}}
 
 
+@pytest.mark.unit
 def test_prepare_drops_evaluation_pairs_after_cleaning_and_reports_them(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -380,6 +401,7 @@ def local_config(root: Path) -> dict:
     }
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
     ("defect", "content", "message"),
     [
@@ -408,6 +430,7 @@ def test_bad_input_stops_before_training_naming_file_and_line(
     assert kept.is_file() or defect.startswith("train")
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
     ("defect", "content", "message"),
     [
@@ -433,6 +456,7 @@ def test_invisible_lines_inner_boms_and_long_tokens_stop_the_run(
     assert not (tmp_path / "data/text/base" / defect).exists()
 
 
+@pytest.mark.workflow
 def test_bom_and_crlf_are_normalised_and_reported_and_the_character_limit_reruns_nothing(tmp_path: Path) -> None:
     config = local_config(tmp_path)
     write(tmp_path / "corpus/train.de", ("\ufeff" + "\n".join(GOOD_DE) + "\n").encode())
@@ -451,6 +475,7 @@ def test_bom_and_crlf_are_normalised_and_reported_and_the_character_limit_reruns
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.workflow
 def test_evaluation_pairs_in_training_are_warned_about_and_dropped_on_request(tmp_path: Path) -> None:
     config = local_config(tmp_path)
     for split, (src, trg) in {"train": OVERLAP_TRAIN, **OVERLAP_EVALS}.items():
@@ -490,6 +515,7 @@ def test_evaluation_pairs_in_training_are_warned_about_and_dropped_on_request(tm
         "found": OVERLAP_SUMMARY, "dropped": True, "dropped_train_pairs": 4}
 
 
+@pytest.mark.unit
 def test_the_corpus_rules_quote_every_placeholder() -> None:
     # every field of every shell command in rules/corpus.smk carries :q (threads and resources would not need it)
     rules = (REPO / "rules/corpus.smk").read_text()
@@ -502,6 +528,7 @@ def test_the_corpus_rules_quote_every_placeholder() -> None:
             not field.startswith("resources.")] == []
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("source", ["local", "synthetic", "ted"])
 def test_corpus_paths_with_spaces_and_non_ascii_letters(tmp_path: Path, source: str) -> None:
     # the clone's folder, outdir and the local files under folders with spaces and non-ASCII letters; for local,
@@ -534,6 +561,7 @@ def test_corpus_paths_with_spaces_and_non_ascii_letters(tmp_path: Path, source: 
         assert (text / "test.en").read_text().splitlines() == [f"{line[:-2]} test ." for line in GOOD_EN]
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize(
     ("defect", "message"),
     [
@@ -588,6 +616,7 @@ def ted_config(url: str, sha256: str = "") -> dict:
     }
 
 
+@pytest.mark.workflow
 def test_ted_download_verify_extract(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "src" / "multitarget-ted.tgz")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -603,6 +632,7 @@ def test_ted_download_verify_extract(tmp_path: Path) -> None:
     assert stats[2].split("\t")[:4] == ["base", "en", "3", str(sum(len(x.split()) + 1 for x in GOOD_EN))]
 
 
+@pytest.mark.workflow
 def test_ted_checksum_mismatch(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "multitarget-ted.tgz")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -618,6 +648,7 @@ def test_ted_checksum_mismatch(tmp_path: Path) -> None:
     assert (download / "multitarget-ted.tgz.sha256-mismatch").read_bytes() == archive.read_bytes()
 
 
+@pytest.mark.workflow
 def test_ted_sum_added_after_the_download_reruns_nothing(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "multitarget-ted.tgz")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -633,6 +664,7 @@ def test_ted_sum_added_after_the_download_reruns_nothing(tmp_path: Path) -> None
         "sha256": sha, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
+@pytest.mark.workflow
 def test_ted_wrong_sum_for_an_existing_archive_keeps_it_aside(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "multitarget-ted.tgz")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -657,6 +689,7 @@ def test_ted_wrong_sum_for_an_existing_archive_keeps_it_aside(tmp_path: Path) ->
     assert (run / "data/text/base/dev.en").is_file()
 
 
+@pytest.mark.unit
 def test_verify_archive_hashes_once_and_never_deletes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     archive = ted_archive(tmp_path / "a.tgz")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
@@ -682,6 +715,7 @@ def test_verify_archive_hashes_once_and_never_deletes(tmp_path: Path, monkeypatc
     assert str(err.value) == f"{archive}: no such archive to verify"
 
 
+@pytest.mark.workflow
 def test_ted_unreachable_url(tmp_path: Path) -> None:
     url = (tmp_path / "no-such-archive.tgz").as_uri()
     proc = run_workflow(tmp_path / "run", "corpus", config=ted_config(url), check=False)
@@ -689,6 +723,7 @@ def test_ted_unreachable_url(tmp_path: Path) -> None:
     assert f"cannot download {url}" in proc.stdout + proc.stderr
 
 
+@pytest.mark.workflow
 def test_ted_other_pair_and_raw_text_is_tokenized(tmp_path: Path) -> None:
     archive = ted_archive(tmp_path / "multitarget-ted.tgz", pair="fr")
     config = ted_config(archive.as_uri())
@@ -698,6 +733,7 @@ def test_ted_other_pair_and_raw_text_is_tokenized(tmp_path: Path) -> None:
     assert first == "RAW ein kleiner hund dev ."
 
 
+@pytest.mark.unit
 def test_ted_cli_takes_the_sum_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

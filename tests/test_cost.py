@@ -24,6 +24,7 @@ def enumerated(config: dict[str, Any], root: Path) -> dict[str, int]:
     return cost.rule_counts(cost.jobs(config, cost.corpus_sizes(config, root)))
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize("configfiles", [(), (TINY,), (TINY, REPO / "config/test-tiny-transformer.yaml")],
                          ids=["paper", "tiny", "tiny-transformer"])
 def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: Path) -> None:
@@ -34,10 +35,12 @@ def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: P
         assert planned["train_student"] == 54 + 435 and planned["distill"] == 16
 
 
+@pytest.mark.unit
 def test_gpu_rules_come_from_the_slurm_profile() -> None:
     assert cost.gpu_rules_of(REPO / "profiles/slurm/config.yaml") == GPU_RULES
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("arch", "total"), [
     # Sockeye 1.18's own "Total # of parameters" of these models (a 64-unit SMALL at BPE 100, the paper's LARGE, SMALL)
     ({"num-words": 100, "num-embed": 64, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 64}, 111_400),
@@ -52,6 +55,7 @@ def test_model_size_matches_sockeye(arch: dict[str, Any], total: int) -> None:
     assert cost.weights_per_token(arch) < total
 
 
+@pytest.mark.unit
 def test_scaling() -> None:
     large = {"num-words": 10000, "num-embed": 256, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 256}
     small = {**large, "num-words": 500}
@@ -88,6 +92,7 @@ def by_rule(rows: list[cost.Row]) -> dict[str, cost.Row]:
     return {row.job.rule: row for row in rows}
 
 
+@pytest.mark.unit
 def test_one_student_by_hand(tmp_path: Path) -> None:
     rows, _, _ = cost.estimate(one_student(), GPU_RULES, root=tmp_path)
     assert Counter(r.job.rule for r in rows) == {"train_student": 1, "translate_test": 1, "evaluate": 1}
@@ -104,6 +109,7 @@ def test_one_student_by_hand(tmp_path: Path) -> None:
     assert cpu_rows["translate_test"].cpu == (1 + 100 / 0.25) * 2
 
 
+@pytest.mark.unit
 def test_checkpoint_decoding_waits_only_when_slower(tmp_path: Path) -> None:
     # 50 dev sentences at 0.25/s on the CPU: 200 s against the checkpoint's 100 s of GPU updates -> 100 s waited
     rows = by_rule(cost.estimate(one_student(2, decode_and_evaluate=-1), GPU_RULES, root=tmp_path)[0])
@@ -118,6 +124,7 @@ def test_checkpoint_decoding_waits_only_when_slower(tmp_path: Path) -> None:
     assert rows["train_student"].wall == 200 * 4 + 2 * 200
 
 
+@pytest.mark.unit
 def test_teacher_budget_from_the_corpus(tmp_path: Path) -> None:
     config = load_config()
     flags = sc.teacher_flags(config)
@@ -152,6 +159,7 @@ SOCKEYE_LOG = "\n".join([
 ]) + "\n"
 
 
+@pytest.mark.unit
 def test_measured_runs_replace_assumptions(tmp_path: Path) -> None:
     config = one_student()
     model = tmp_path / "models/student/SMALL/baseline/dropout/ckpt36/trial1"
@@ -193,6 +201,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.workflow
 def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "cost", configfiles=(TINY,))
     assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr  # nothing else ran
@@ -254,6 +263,7 @@ def logged_rates(log: Path) -> list[float]:
             if "Updates/sec=" in line]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("name", "log", "total"), [("T-LARGE", TEACHER_LOG, 35_056), ("T-SMALL", STUDENT_LOG, 27_136)])
 def test_transformer_size_matches_sockeye3(name: str, log: Path, total: int) -> None:
     config = tiny_transformer()
@@ -276,6 +286,7 @@ def test_transformer_size_matches_sockeye3(name: str, log: Path, total: int) -> 
 SHAPES = REPO / "tests/fixtures/sockeye3-shapes"
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("shape", ["TRANSFORMER-LARGE", "TRANSFORMER-SMALL", "A", "B"])
 def test_other_transformer_shapes_match_sockeye3(shape: str) -> None:
     log = SHAPES / shape / "log"
@@ -290,6 +301,7 @@ def test_other_transformer_shapes_match_sockeye3(shape: str) -> None:
         assert vocabs == [cost.padded_vocabulary(config["architectures"][shape]["num-words"], 8)] * 2
 
 
+@pytest.mark.unit
 def test_transformer_scaling_and_names() -> None:
     config = tiny_transformer()
     large, small = (sc.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
@@ -309,6 +321,7 @@ def rows_by_job(rows: list[cost.Row]) -> dict[tuple[str, str], cost.Row]:
     return {(row.job.rule, row.job.name): row for row in rows}
 
 
+@pytest.mark.unit
 def test_transformers_have_their_own_rates_and_the_rnns_keep_theirs(tmp_path: Path) -> None:
     config = tiny_transformer()
     config["cost"]["sockeye3"]["gpu_measured"] = ""
@@ -358,6 +371,7 @@ GPU_RESULTS = {"date": "2026-12-02", "gpu": "NVIDIA H200", "compute_capability":
                "mxnet_refusal": "MXNet 1.9.1 has no kernels for compute capability 9.0"}
 
 
+@pytest.mark.unit
 def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: Path) -> None:
     results = tmp_path / "gpu-results.json"
     results.write_text(json.dumps(GPU_RESULTS))
@@ -421,6 +435,7 @@ def copy_fixtures(outdir: Path) -> None:
             target.write_bytes(path.read_bytes())
 
 
+@pytest.mark.unit
 def test_measured_sockeye3_runs_replace_assumptions(tmp_path: Path) -> None:
     config = tiny_transformer()
     config["cost"]["sockeye3"]["cpu"]["startup_seconds"] = 1.0  # the tiny decodings take 3-4 s

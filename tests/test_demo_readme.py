@@ -10,6 +10,8 @@ import demo_readme
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_readme_shows_exactly_the_committed_demo_results() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")

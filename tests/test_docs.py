@@ -17,6 +17,8 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "tools"))
 import config_reference  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 README_MAX_LINES = 200
 SKIP_PREFIXES = (".venv", "bench/work/", "demo/")
 

@@ -22,7 +22,10 @@ from sacrebleu import corpus_bleu
 TINY = (TINY_CONFIG,)
 DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
 
-pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}"),
+]
 
 
 def test_table3_has_a_number_in_every_cell(tiny_run: Path) -> None:

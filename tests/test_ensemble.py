@@ -29,6 +29,7 @@ TWO = {"teacher": {"ensemble": 2}}
 
 
 # ---- Names, seeds, options ----------------------------------------------------------------------------------
+@pytest.mark.unit
 def test_member_and_ensemble_names_parse_and_every_other_name_as_before() -> None:
     assert sc.parse_model("teacher/de-en") == {"kind": "teacher", "direction": "de-en"}
     assert sc.parse_model("teacher/de-en.m2") == {"kind": "member", "direction": "de-en", "member": "2"}
@@ -52,6 +53,7 @@ def test_member_and_ensemble_names_parse_and_every_other_name_as_before() -> Non
         "teacher/de-en"]
 
 
+@pytest.mark.unit
 def test_member_i_trains_with_seed_plus_i_minus_1_and_member_1_is_the_teacher() -> None:
     config = sc.merge_config(load_config(), {"teacher": {"ensemble": 3, "seed": 7}})
     flags = [sc.teacher_flags(config, member) for member in (1, 2, 3)]
@@ -62,6 +64,7 @@ def test_member_i_trains_with_seed_plus_i_minus_1_and_member_1_is_the_teacher() 
     assert len(sc.trainer_flag_sets(config)["sockeye1"]) == len(sc.trainer_flag_sets(load_config())["sockeye1"]) + 2
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("teacher", "line"),
     [
@@ -76,6 +79,7 @@ def test_a_bad_ensemble_setting_names_the_key(teacher: dict, line: str) -> None:
     assert sc.schema_error(config, schema) == line
 
 
+@pytest.mark.unit
 def test_log_linear_is_refused_where_sockeye3_would_fail_at_the_first_sentence() -> None:
     """Sockeye 3.1.34's log_linear ensembles fail (beam_search.py: `log_probs.log_softmax()` without a dim), so a
     Transformer teacher's ensemble must be linear; Sockeye 1.18's and a single Transformer teacher are fine."""
@@ -89,6 +93,7 @@ def test_log_linear_is_refused_where_sockeye3_would_fail_at_the_first_sentence()
         sc.check_config(sc.merge_config(config, extra))
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("backend", ["sockeye1", "sockeye3"])
 def test_translate_gives_sockeye_every_folder_and_the_mode_only_to_an_ensemble(backend: str) -> None:
     job = sockeye_jobs.Job(trainers.get(backend), "py", "cpu", 1)
@@ -105,6 +110,7 @@ def test_translate_gives_sockeye_every_folder_and_the_mode_only_to_an_ensemble(b
     assert one[one.index("--models") + 1:one.index("--input")] == ["m/a"] and "--ensemble-mode" not in one
 
 
+@pytest.mark.workflow
 def test_both_sockeyes_accept_an_ensemble() -> None:
     """--models takes several folders and --ensemble-mode linear|log_linear (default linear) in Sockeye 1.18 and
     in Sockeye 3, as their own parsers say."""
@@ -137,6 +143,7 @@ def planned_commands(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return sorted(jobs)
 
 
+@pytest.mark.plan
 def test_one_teacher_plans_exactly_the_jobs_and_commands_of_before(tmp_path: Path) -> None:
     """ensemble: 1 (config.yaml's) plans the same jobs, files and commands whatever ensemble_mode says: no
     member, no ensemble, no option; the floor's command is the single teacher's, as it always was."""
@@ -160,6 +167,7 @@ def test_one_teacher_plans_exactly_the_jobs_and_commands_of_before(tmp_path: Pat
     assert "output: tiny/models/teacher/de-en.done.json\n    log: tiny/logs/train_teacher/de-en.log" in text
 
 
+@pytest.mark.plan
 def test_an_ensemble_of_two_plans_two_trainings_per_direction_and_decodes_with_both(tmp_path: Path) -> None:
     targets = ("-n", "-p", "table1", "table2", "table3")
     one = planned_jobs(run_workflow(tmp_path / "one", *targets, configfiles=(TINY,)))
@@ -187,6 +195,7 @@ def test_an_ensemble_of_two_plans_two_trainings_per_direction_and_decodes_with_b
     assert "--model teacher/de-en.ensemble" in floor
 
 
+@pytest.mark.plan
 def test_cost_counts_every_member_and_the_ensembles_decodings(tmp_path: Path) -> None:
     """`snakemake cost` costs the dry run's jobs (each member a training and two decodings; the ensemble's
     decodings N x one model's time per sentence)."""
@@ -236,6 +245,7 @@ def sacrebleu(hyp: Path, ref: Path) -> float:
     return round(BLEU(tokenize="none", force=True).corpus_score(hyps, [ref.read_text().splitlines()]).score, 2)
 
 
+@pytest.mark.workflow
 def test_only_member_2_trains_and_the_members_have_their_seeds(ensemble_run: tuple[Path, dict[str, int]]) -> None:
     out, plan = ensemble_run
     assert plan["train_teacher"] == 1  # member 2: member 1 is the tiny run's teacher
@@ -247,6 +257,7 @@ def test_only_member_2_trains_and_the_members_have_their_seeds(ensemble_run: tup
         assert f"--seed {seed} " in command and f"/models/teacher/{member} --" in command  # its --output
 
 
+@pytest.mark.workflow
 def test_the_ensemble_decodes_with_both_members(ensemble_run: tuple[Path, dict[str, int]]) -> None:
     """The distillation shards and the ensemble's dev and test translations come from decodes that read both
     model folders: the job's Sockeye command lists them, and Sockeye says that it loaded 2 models."""
@@ -266,6 +277,7 @@ def test_the_ensemble_decodes_with_both_members(ensemble_run: tuple[Path, dict[s
     assert report["pairs"] + report["empty"] + report["missing"] == sum(len(s.read_text().splitlines()) for s in shards)
 
 
+@pytest.mark.workflow
 def test_each_member_and_the_ensemble_are_scored(tiny_run: Path, ensemble_run: tuple[Path, dict[str, int]]) -> None:
     """results/teachers/de-en.json: the ensemble's test and dev BLEU, each member's under `members`, every number
     sacrebleu's on its translations; member 1's equal the single teacher's in the tiny run."""
@@ -289,6 +301,7 @@ def test_each_member_and_the_ensemble_are_scored(tiny_run: Path, ensemble_run: t
     assert score["parameters"] == sum(m["parameters"] for m in score["members"]) and score["curve"] == []
 
 
+@pytest.mark.workflow
 def test_the_floor_is_the_ensembles(ensemble_run: tuple[Path, dict[str, int]]) -> None:
     """A floor between the ensemble's dev BLEU and a member's decides by the ensemble's: it stops the run naming
     the ensemble when the ensemble is below it, however well a member scores, and lets an ensemble above it
@@ -319,6 +332,7 @@ def test_the_floor_is_the_ensembles(ensemble_run: tuple[Path, dict[str, int]]) -
 
 
 # ---- Through Sockeye 3 -----------------------------------------------------------------------------------
+@pytest.mark.workflow
 def test_sockeye3_decodes_an_ensemble(tiny_transformer_run: Path, tmp_path: Path) -> None:
     """translate.py with two folders on the Transformer backend: Sockeye 3 loads both and combines them
     (linear: its log_linear fails, see above; the teacher's folder twice, an ensemble of one model: the same

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from evaluate import evaluate, read_parameters
+
+pytestmark = pytest.mark.unit
 
 HEAD = "[2026-11-24:20:39:15:INFO:sockeye.training:log_parameters] "
 LOG = (

@@ -15,6 +15,8 @@ import pytest
 from conftest import REPO
 from figures import figure1, figure2, figure3, run_paths
 
+pytestmark = pytest.mark.unit
+
 SETTINGS = [("LARGE", "dropout"), ("SMALL", "nodropout")]  # given in this order, drawn SMALL first
 DATASETS = ["base+kd", "baseline"]
 GRID = {"bpe500-e256-l1-lstm-h256": 300_000, "bpe500-e512-l2-lstm-h512": 1_200_000,

@@ -37,6 +37,7 @@ def write(path: Path, rows: list[str]) -> Path:
     return path
 
 
+@pytest.mark.unit
 def test_the_worst_share_is_dropped_and_the_rest_kept_in_order(tmp_path: Path) -> None:
     src = write(tmp_path / "p.de", [f"satz {i}" for i in range(10)])
     trg = write(tmp_path / "p.en", [f"sentence {i}" for i in range(10)])
@@ -55,12 +56,14 @@ def test_the_worst_share_is_dropped_and_the_rest_kept_in_order(tmp_path: Path) -
     assert report["scores_kept"]["max"] == 5.0 and report["scores_kept"]["count"] == 7
 
 
+@pytest.mark.unit
 def test_on_equal_costs_the_later_line_is_dropped_first(tmp_path: Path) -> None:
     assert distill.worst([2.0, 8.0, 8.0, 1.0, 8.0], 0.4) == {2, 4}
     assert distill.worst([3.0] * 7, 0.3) == {5, 6}  # floor(2.1) = 2
     assert distill.worst([1.0, 2.0], 0.4) == set()  # floor(0.8) = 0: nothing to drop
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("scores", "error"),
     [
@@ -80,6 +83,7 @@ def test_a_bad_scores_file_is_named_with_its_line(tmp_path: Path, scores: list[s
 
 
 # ---- The configuration -----------------------------------------------------------------------------------
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("part", "error"),
     [
@@ -96,6 +100,7 @@ def test_a_filter_of_no_teachers_part_names_the_key(part: dict, error: str) -> N
     assert str(err.value) == error
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("part", "error"),
     [
@@ -112,6 +117,7 @@ def test_a_bad_share_or_normalisation_names_the_key(part: dict, error: str) -> N
     assert sc.schema_error(config, schema) == error
 
 
+@pytest.mark.plan
 def test_the_paper_plans_no_filter_and_a_filtered_dataset_plans_one_scoring(tmp_path: Path) -> None:
     """config.yaml's example kd-filtered is in no table: no scoring. Two filtered parts of kd with the same
     normalisation share one scoring job; the scorer is the en-de teacher, which then trains."""
@@ -159,6 +165,7 @@ def check_filtered(outdir: Path, direction: str, name: str, spec: dict) -> list[
     return costs
 
 
+@pytest.mark.workflow
 def test_filtered_parts_drop_the_worst_scored_pairs(tiny_run: Path, tmp_path: Path) -> None:
     """kd (de-en) scored by the en-de teacher per token and per sentence, bt (en-de) by the de-en teacher; the
     per-sentence cost is the per-token cost times the real sentence's length in BPE tokens; a dataset
@@ -188,6 +195,7 @@ def test_filtered_parts_drop_the_worst_scored_pairs(tiny_run: Path, tmp_path: Pa
         tiny_run / "data/distill/de-en/kd-filtered/train.en")
 
 
+@pytest.mark.workflow
 def test_a_transformer_teacher_scores_through_sockeye3(tiny_transformer_run: Path, tmp_path: Path) -> None:
     """Sockeye 3's sockeye.score, per token and per sentence: the per-sentence cost is the per-token cost times
     the real sentence's length in BPE tokens plus </s> (Sockeye 3 counts it; Sockeye 1.18 does not)."""

@@ -34,6 +34,7 @@ def _check(outdir: Path, name: str) -> dict:
     return actual
 
 
+@pytest.mark.workflow
 def test_the_tiny_run_has_its_committed_fingerprint(tiny_run: Path) -> None:
     actual = _check(tiny_run, "tiny")
     parts = {Path(p).parent.name for p in actual["distilled"]}
@@ -43,12 +44,14 @@ def test_the_tiny_run_has_its_committed_fingerprint(tiny_run: Path) -> None:
     assert {line["claim"] for line in actual["tables"]["claims"]} >= {"kd>baseline", "base+kd>=kd"}
 
 
+@pytest.mark.workflow
 def test_the_tiny_transformer_run_has_its_committed_fingerprint(tiny_transformer_run: Path) -> None:
     actual = _check(tiny_transformer_run, "tiny-transformer")
     assert {Path(p).parent.name for p in actual["distilled"]} >= {"kd", "best2", "bt"}
     assert len(actual["tables"]["table3"]) == 10  # 5 datasets x 2 columns
 
 
+@pytest.mark.unit
 def test_a_drift_is_named_by_file_and_row(tmp_path: Path) -> None:
     """The check can fail: a changed digest, a changed number, a missing table each give a line naming it."""
     (tmp_path / "data/distill/de-en/kd").mkdir(parents=True)

@@ -95,11 +95,13 @@ def fill(folder: Path, leave: int = 0) -> Path:
 
 # ---- units: the decision, the line, atomic writes -----------------------------------------------------------
 
+@pytest.mark.unit
 def test_sizes_read_as_people_read_them() -> None:
     assert [disk_space.human(n) for n in (0, 812, 1024, 3584, 2 * MiB - 1, 74 << 30, 5 << 40, 5000 << 40)] == [
         "0 B", "812 B", "1.0 KiB", "3.5 KiB", "2.0 MiB", "74.0 GiB", "5.0 TiB", "5000.0 TiB"]
 
 
+@pytest.mark.unit
 def test_almost_no_free_space_is_less_than_the_low_mark_and_a_16th_of_a_small_disk() -> None:
     assert disk_space.nearly_full(disk_space.Usage("x", 0, 4 * MiB))
     assert disk_space.nearly_full(disk_space.Usage("x", disk_space.LOW_SPACE - 1, 1 << 40))
@@ -110,6 +112,7 @@ def test_almost_no_free_space_is_less_than_the_low_mark_and_a_16th_of_a_small_di
     assert not disk_space.nearly_full(disk_space.Usage("x", 252 << 10, 256 << 10))  # a tiny disk, nearly empty
 
 
+@pytest.mark.unit
 def test_a_space_error_is_found_in_the_chain_of_exceptions() -> None:
     full = OSError(errno.ENOSPC, "No space left on device", "m/trainers.tsv")
     try:
@@ -128,6 +131,7 @@ def test_a_space_error_is_found_in_the_chain_of_exceptions() -> None:
     assert disk_space.space_error(chained) is full
 
 
+@pytest.mark.unit
 def test_out_of_space_decides_by_our_errno_or_by_a_nearly_full_disk_after_a_trainer_failed(tmp_path: Path) -> None:
     # this test's folder is on a disk with room: only our own ENOSPC counts there
     assert disk_space.out_of_space(tmp_path, None, trainer_failed=True) is None
@@ -140,6 +144,7 @@ def test_out_of_space_decides_by_our_errno_or_by_a_nearly_full_disk_after_a_trai
     assert disk_space.workflow_notice(tmp_path) is None
 
 
+@pytest.mark.unit
 def test_say_falls_back_to_stdout_when_the_log_cannot_be_written(monkeypatch, capsys) -> None:
     class Full(io.StringIO):
         def write(self, text: str) -> int:
@@ -154,6 +159,7 @@ def test_say_falls_back_to_stdout_when_the_log_cannot_be_written(monkeypatch, ca
     assert capsys.readouterr().out == "ERROR: out of disk space: x\n"
 
 
+@pytest.mark.unit
 def test_an_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> None:
     done = tmp_path / "m.done.json"
     disk_space.write_atomic(done, '{"a": 1}\n')
@@ -162,6 +168,7 @@ def test_an_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path: Path) -> N
     assert done.read_text() == '{"a": 2}\n' and sorted(p.name for p in tmp_path.iterdir()) == ["m.done.json"]
 
 
+@pytest.mark.unit
 def test_on_a_full_disk_an_atomic_write_leaves_nothing_and_the_notice_names_the_outdir(tmp_path: Path) -> None:
     outdir = tmp_path / "out"
     with tmpfs(outdir, 256 << 10):
@@ -205,6 +212,7 @@ def _model(tmp_path: Path, checkpoints: range, saved: int | None, best: int | No
     return model
 
 
+@pytest.mark.unit
 def test_a_first_training_state_never_saved_is_not_taken_for_a_converged_model(tmp_path: Path) -> None:
     model = _model(tmp_path, range(1), None, 0, [])
     (model / "tmp.training_state").mkdir()
@@ -217,6 +225,7 @@ def test_a_first_training_state_never_saved_is_not_taken_for_a_converged_model(t
     assert not any((model / name).exists() for name in ("params.best", "params.00000", "tmp.training_state"))
 
 
+@pytest.mark.unit
 def test_params_best_past_the_saved_state_is_linked_back_to_the_states_best(tmp_path: Path) -> None:
     # checkpoint 4 improved, moved params.best and began the best optimizer state; the state was saved at 3, whose
     # best is checkpoint 2 (the metrics' 4th row was cut short, and is not read)
@@ -229,6 +238,7 @@ def test_params_best_past_the_saved_state_is_linked_back_to_the_states_best(tmp_
     assert (model / "mx_optimizer_best.pkl").read_bytes() == b"optimi"  # nothing to restore it from
 
 
+@pytest.mark.unit
 def test_when_the_states_checkpoint_is_its_best_the_best_optimizer_state_is_restored(tmp_path: Path) -> None:
     model = _model(tmp_path, range(1, 5), 3, 4, [30.0, 20.0, 10.0, 5.0])  # row 4 written whole: still not saved
     notes = train_model.tidy(model, [])
@@ -236,6 +246,7 @@ def test_when_the_states_checkpoint_is_its_best_the_best_optimizer_state_is_rest
     assert (model / "mx_optimizer_best.pkl").read_bytes() == b"optimizer 3" and len(notes) == 2
 
 
+@pytest.mark.unit
 def test_params_best_past_the_state_of_the_start_is_linked_back_to_the_initial_parameters(tmp_path: Path) -> None:
     # as Sockeye 1.18 leaves it when the disk fills in checkpoint 1's best optimizer state (seen on a real run)
     model = _model(tmp_path, range(2), 0, 1, [])
@@ -245,6 +256,7 @@ def test_params_best_past_the_state_of_the_start_is_linked_back_to_the_initial_p
     assert train_model.model_state(model) == "resumable"
 
 
+@pytest.mark.unit
 def test_params_best_past_the_state_is_left_when_the_metrics_cannot_tell(tmp_path: Path) -> None:
     model = _model(tmp_path, range(1, 5), 3, 4, [30.0, 20.0])  # rows 3 and 4 lost
     notes = train_model.tidy(model, [])
@@ -253,6 +265,7 @@ def test_params_best_past_the_state_is_left_when_the_metrics_cannot_tell(tmp_pat
     assert "left as it is" in train_model.tidy(model2, ["--optimized-metric", "bleu"])[0]  # not by perplexity
 
 
+@pytest.mark.unit
 def test_a_consistent_folder_is_left_alone_and_half_done_renames_are_finished(tmp_path: Path) -> None:
     model = _model(tmp_path, range(1, 4), 3, 2, [30.0, 20.0, 25.0])
     before = {p.name: p.read_bytes() for p in model.rglob("*") if p.is_file()}
@@ -268,6 +281,7 @@ def test_a_consistent_folder_is_left_alone_and_half_done_renames_are_finished(tm
     assert not (model / "delete.training_state").exists() and not (model / "tmp.training_state").exists()
 
 
+@pytest.mark.unit
 def test_the_training_wrapper_says_out_of_space_only_when_it_is(tmp_path: Path, capsys) -> None:
     failed = train_model.TrainerFailed("Sockeye exited with 1; see m/log")
     roomy = _model(tmp_path, range(1, 4), 3, 3, [30.0, 20.0, 10.0])
@@ -294,6 +308,7 @@ WRITER = (  # a stand-in for sockeye.translate: 1000 lines of 401 bytes
 )
 
 
+@pytest.mark.unit
 def test_a_decoding_that_fills_the_disk_removes_its_output_and_says_so(tmp_path: Path, capsys) -> None:
     source = tmp_path / "shard.in"
     source.write_text("".join(f"s{i}\n" for i in range(1000)))
@@ -356,6 +371,7 @@ def _shapes(params: Path) -> dict[str, list[int]]:
     return json.loads(proc.stdout.splitlines()[-1])
 
 
+@pytest.mark.workflow
 def test_a_training_that_fills_the_disk_says_so_and_resumes_from_its_last_checkpoint(undisturbed: Path,
                                                                                     tmp_path: Path) -> None:
     workdir = tmp_path / "run"
@@ -407,6 +423,7 @@ def test_a_training_that_fills_the_disk_says_so_and_resumes_from_its_last_checkp
         assert read_parameters(model) == read_parameters(reference) is not None
 
 
+@pytest.mark.workflow
 def test_a_distillation_that_fills_the_disk_leaves_no_output_and_writes_it_whole_again(undisturbed: Path,
                                                                                       tmp_path: Path) -> None:
     workdir = tmp_path / "run"

@@ -14,7 +14,10 @@ import pytest
 from conftest import SOCKEYE_PYTHON, TINY, run_workflow
 from test_corpus import local_config, write
 
-pytestmark = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
+pytestmark = [
+    pytest.mark.workflow,
+    pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}"),
+]
 
 KD_STUDENT = "tiny/models/student/SMALL/kd/dropout/ckpt2/trial1.done.json"
 BASELINE_STUDENT = "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1"

@@ -22,6 +22,7 @@ GPU_ARGS = ["--resources", "gpu=10", "--set-resources", *(f"{rule}:gpu=1" for ru
             "--scheduler", "greedy"]
 
 
+@pytest.mark.unit
 def test_gpu_check_config_trains_transformers_only():
     config = load_config(*GPU_CHECK)
     sc.check_config(config)
@@ -39,6 +40,7 @@ def test_gpu_check_config_trains_transformers_only():
     assert sc.backends_used(cpu) == ["sockeye3"] and cpu["outdir"] != config["outdir"]
 
 
+@pytest.mark.plan
 def test_gpu_dry_run_puts_every_trainer_job_on_device_0():
     proc = subprocess.run(
         [str(SNAKEMAKE), "-n", "-p", "--snakefile", str(REPO / "Snakefile"), "--configfile", *map(str, GPU_CHECK),
@@ -52,6 +54,7 @@ def test_gpu_dry_run_puts_every_trainer_job_on_device_0():
     assert all("--backend sockeye3 " in line for line in trainer)
 
 
+@pytest.mark.unit
 def test_wheels_and_results_are_not_committed():
     paths = ["bench/gpu-wheels/x.whl", "bench/gpu-results.json", "bench/gpu-results.md", "bench/work/gpu/models"]
     ignored = subprocess.run(["git", "check-ignore", *paths], cwd=REPO, capture_output=True, text=True)
@@ -60,6 +63,7 @@ def test_wheels_and_results_are_not_committed():
 
 
 # ---- the results writer on synthetic log lines -----------------------------------------------------------------
+@pytest.mark.unit
 def test_updates_per_second_leaves_out_each_starts_first_checkpoint():
     first = [(1, 20, 2.0), (2, 40, 0.5), (3, 60, 0.5)]
     resumed = [(4, 80, 3.0), (5, 100, 1.0)]
@@ -69,6 +73,7 @@ def test_updates_per_second_leaves_out_each_starts_first_checkpoint():
     assert gpu_bench.updates_per_second([]) == (None, 0, 0.0)
 
 
+@pytest.mark.unit
 def test_precision_follows_sockeye3_flags():
     assert gpu_bench.precision({"dtype": "float32", "tf32": True}, cuda=True) == "tf32"
     assert gpu_bench.precision({"dtype": "float32", "tf32": True}, cuda=False) == "float32"
@@ -78,6 +83,7 @@ def test_precision_follows_sockeye3_flags():
                                                    "float16": 989.4e12}
 
 
+@pytest.mark.unit
 def test_matrix_groups_and_formula():
     params = [("embedding_source.embedding", (100, 8)), ("encoder.layers.0.ff.ff1", (16, 8)),
               ("encoder.layers.0.ff.ff1", (16,)), ("decoder.layers.0.enc_attention.ff_kv", (16, 8)),
@@ -136,6 +142,7 @@ def sockeye3_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.workflow
 def test_results_equal_their_sources(sockeye3_run: Path):
     config = load_config(*GPU_CHECK, REPO / "config/gpu-check-cpu.yaml")
     device = {"gpu": "NVIDIA H200", "compute_capability": "9.0", "driver": "x", "torch": "2", "cuda": None}
@@ -183,6 +190,7 @@ def test_results_equal_their_sources(sockeye3_run: Path):
     assert doc["mxnet_refusal"] == "refused"
 
 
+@pytest.mark.workflow
 def test_peak_share_of_a_cuda_training_is_against_the_tf32_peak(sockeye3_run: Path, tmp_path: Path):
     # the same log as if Sockeye had trained on cuda:0 (what its log says there: the device, then TF32)
     run = tmp_path / "run"
@@ -200,6 +208,7 @@ def test_peak_share_of_a_cuda_training_is_against_the_tf32_peak(sockeye3_run: Pa
     assert other["peak_share"] is None  # no peak known for that GPU
 
 
+@pytest.mark.workflow
 def test_main_writes_json_and_markdown(sockeye3_run: Path, tmp_path: Path):
     refusal = tmp_path / "mxnet.txt"
     refusal.write_text("GPU 0 NVIDIA H200 (compute capability 9.0): MXNet 1.9.1 ...\n")

@@ -89,6 +89,7 @@ def run_for(sampler: gpu_monitor.Sampler, clock: Clock, seconds: int) -> None:
 
 
 # ---- The sampler --------------------------------------------------------------------------------------------
+@pytest.mark.unit
 def test_the_path_comes_from_the_log_in_one_place() -> None:
     assert gpu_monitor.samples_path("tiny/logs/train_student/SMALL.kd.dropout.2.1.log") == Path(
         "tiny/logs/train_student/SMALL.kd.dropout.2.1.gpu.csv")
@@ -96,6 +97,7 @@ def test_the_path_comes_from_the_log_in_one_place() -> None:
         "logs/translate_test/student/S/kd/dropout/ckpt2/trial1.gpu.csv")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("visible", "gpus", "indices"), [
     ("1", 1, (1,)),                           # SLURM's CUDA_VISIBLE_DEVICES: the job's GPU
     (None, 1, (0,)),                          # unset: the first GPU, where Sockeye's device 0 is
@@ -114,6 +116,7 @@ def test_samples_are_what_nvidia_smi_printed_for_the_jobs_gpus(
     assert sampler.samples == 3 and not sampler.active
 
 
+@pytest.mark.unit
 def test_a_node_that_shows_only_the_jobs_gpu_numbers_it_its_own_way() -> None:
     text = smi_line(1, 0) + "\n"
     assert gpu_monitor.job_rows(text, "3", 1) == [smi_line(1, 0)]  # cgroups: one GPU shown, index 0
@@ -122,6 +125,7 @@ def test_a_node_that_shows_only_the_jobs_gpu_numbers_it_its_own_way() -> None:
     assert gpu_monitor.job_rows("No devices were found\n" + two, None, 1) == [smi_line(1, 0)]
 
 
+@pytest.mark.unit
 def test_a_failing_nvidia_smi_is_noted_and_sampling_stops(standin: StandIn, tmp_path: Path) -> None:
     clock, path, log = Clock(), tmp_path / "job.gpu.csv", io.StringIO()
     sampler = gpu_monitor.Sampler(path, 1, interval=1, cuda_visible_devices="0", clock=clock, log=log)
@@ -135,6 +139,7 @@ def test_a_failing_nvidia_smi_is_noted_and_sampling_stops(standin: StandIn, tmp_
                      " communicate with the NVIDIA driver.); sampling stopped after 3 failures in a row"]
 
 
+@pytest.mark.unit
 def test_a_hanging_nvidia_smi_is_given_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     smi = StandIn(tmp_path / "bin", good=1, hang=True)
     monkeypatch.setenv("PATH", f"{smi.folder}{os.pathsep}{os.environ['PATH']}")
@@ -148,6 +153,7 @@ def test_a_hanging_nvidia_smi_is_given_up(tmp_path: Path, monkeypatch: pytest.Mo
     assert "nvidia-smi failed (TimeoutExpired: " in log.getvalue()
 
 
+@pytest.mark.unit
 def test_no_gpu_no_samples(standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "logs/train_student/S.kd.dropout.2.1.log"
     log.parent.mkdir(parents=True)
@@ -172,6 +178,7 @@ def test_no_gpu_no_samples(standin: StandIn, tmp_path: Path, monkeypatch: pytest
     assert sampler.log.getvalue() == "gpu_monitor: no nvidia-smi on PATH: this GPU job records no GPU samples\n"
 
 
+@pytest.mark.unit
 def test_the_log_is_the_file_stderr_goes_to(tmp_path: Path) -> None:
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import gpu_monitor;"
             " print(gpu_monitor.job_log())")
@@ -184,6 +191,7 @@ def test_the_log_is_the_file_stderr_goes_to(tmp_path: Path) -> None:
     assert piped.strip() == "None"  # a script run by hand: no log, so no samples
 
 
+@pytest.mark.unit
 def test_the_interval_setting() -> None:
     assert gpu_monitor.interval_setting({}) == gpu_monitor.DEFAULT_INTERVAL == 5.0
     assert gpu_monitor.interval_setting({gpu_monitor.INTERVAL_ENV: "0.5"}) == 0.5
@@ -222,6 +230,7 @@ def trainer_job(tmp_path: Path, smi: StandIn, script: str, device: str, log: Pat
                                "--gpus", "1", *args], cwd=tmp_path, env=env, stderr=stderr, timeout=120)
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("script", ["translate", "train_model"])
 def test_a_trainer_job_on_a_gpu_samples_into_the_file_beside_its_log(tmp_path: Path, script: str) -> None:
     smi = StandIn(tmp_path / "bin", good=20)
@@ -234,6 +243,7 @@ def test_a_trainer_job_on_a_gpu_samples_into_the_file_beside_its_log(tmp_path: P
         assert log.read_text().splitlines()[0].split()[2:4] == ["translate", "--models"]
 
 
+@pytest.mark.unit
 def test_a_trainer_job_on_the_cpu_samples_nothing(tmp_path: Path) -> None:
     smi = StandIn(tmp_path / "bin", good=20)
     log = tmp_path / "logs/train_student/S.kd.dropout.2.1.log"
@@ -241,6 +251,7 @@ def test_a_trainer_job_on_the_cpu_samples_nothing(tmp_path: Path) -> None:
     assert smi.calls == 0 and sorted(p.name for p in log.parent.iterdir()) == [log.name]
 
 
+@pytest.mark.unit
 def test_a_failing_nvidia_smi_fails_no_job(tmp_path: Path) -> None:
     smi = StandIn(tmp_path / "bin", good=0)
     log = tmp_path / "logs/distill/de-en.0.log"
@@ -250,6 +261,7 @@ def test_a_failing_nvidia_smi_fails_no_job(tmp_path: Path) -> None:
     assert "gpu_monitor: nvidia-smi failed (exit status 9: NVIDIA-SMI has failed" in log.read_text()
 
 
+@pytest.mark.plan
 def test_every_trainer_command_writes_its_stderr_to_its_log(tmp_path: Path) -> None:
     """The sample file's path comes from the log that the job's stderr goes to: every job that runs
     train_model or translate ends `2> {log}` (logs/<rule>/...)."""
@@ -302,6 +314,7 @@ def write_records(root: Path, outdir: str) -> Path:
     return profile
 
 
+@pytest.mark.unit
 @pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.rename")  # the plugin, under pandas 3
 def test_cost_reads_the_samples_and_the_efficiency_report_exactly(tmp_path: Path) -> None:
     config = load_config(TINY)
@@ -337,6 +350,7 @@ def test_cost_reads_the_samples_and_the_efficiency_report_exactly(tmp_path: Path
         config, rows, corpus, rates, cpu_only)
 
 
+@pytest.mark.unit
 @pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.rename")  # the plugin, under pandas 3
 def test_the_cost_script_reports_the_records_and_keeps_its_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(TINY)
@@ -356,6 +370,7 @@ def test_the_cost_script_reports_the_records_and_keeps_its_csv(tmp_path: Path, m
     assert "### SLURM (1 efficiency reports of snakemake-executor-plugin-slurm, from sacct: 3 job steps)" in md
 
 
+@pytest.mark.unit
 def test_the_slurm_profile_asks_the_plugin_for_its_efficiency_report() -> None:
     slurm = pytest.importorskip("snakemake_executor_plugin_slurm")
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())

@@ -41,6 +41,7 @@ def config() -> dict[str, Any]:
     return load_config(CONFIG)
 
 
+@pytest.mark.unit
 def test_the_papers_design_with_transformers_on_tatoeba(config: dict[str, Any]) -> None:
     sc.check_config(config)
     corpus = config["corpus"]
@@ -69,6 +70,7 @@ def test_the_papers_design_with_transformers_on_tatoeba(config: dict[str, Any]) 
         assert flags["encoder"] == flags["decoder"] == "transformer" and "backend" not in flags
 
 
+@pytest.mark.unit
 def test_merged_config_passes_the_schema(config: dict[str, Any]) -> None:
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(config)
@@ -95,6 +97,7 @@ print(json.dumps(parsed))
 """
 
 
+@pytest.mark.workflow
 def test_sockeye3_accepts_every_training_argv(config: dict[str, Any], tmp_path: Path) -> None:
     """The teacher's and both student columns' flags through Sockeye 3.1.34's own argument parser and checks."""
     if not SOCKEYE3_PYTHON.exists():
@@ -120,6 +123,7 @@ def test_sockeye3_accepts_every_training_argv(config: dict[str, Any], tmp_path: 
     assert (teacher["num_words"], dropout["num_words"]) == ([4000, 4000], [500, 500])
 
 
+@pytest.mark.plan
 def test_dry_run_plans_exactly_the_design_on_one_shared_gpu(config: dict[str, Any], tmp_path: Path) -> None:
     # the DAG follows from the configuration alone: any text at the corpus paths will do for a dry run
     (tmp_path / CORPUS).mkdir(parents=True)
@@ -142,6 +146,7 @@ def test_dry_run_plans_exactly_the_design_on_one_shared_gpu(config: dict[str, An
     assert all('"max-num-checkpoint-not-improved": 4' in line and '"max-updates": 1500' in line for line in students)
 
 
+@pytest.mark.unit
 def test_carried_paths_are_gitignored() -> None:
     paths = [f"{CORPUS}/train.de", "bench/gpu-wheels/x.whl", "bench/work/gpu-tatoeba/models",
              "bench/work/gpu-tatoeba-out/summary.md"]
@@ -161,6 +166,7 @@ def _model(root: Path, model: str, log: str, ppl: list[float]) -> None:
                                             for i, p in enumerate(ppl, 1)))
 
 
+@pytest.mark.unit
 def test_stop_reasons_are_sockeyes_own_lines() -> None:
     early = "[x:INFO:sockeye.training:_determine_convergence] Maximum number of not improved checkpoints reached: " \
             "improvement 0.000000 <= 0.000000 over 4 checkpoints\n"
@@ -180,6 +186,7 @@ def test_stop_reasons_are_sockeyes_own_lines() -> None:
             assert fragment in text
 
 
+@pytest.mark.unit
 def test_flat_means_early_stopped_or_last_checkpoints_within_two_percent(tmp_path: Path) -> None:
     _model(tmp_path, "teacher/de-en", "Maximum number of not improved checkpoints reached: ...",
            [9.0, 6.0, 5.0, 5.2, 5.3])

@@ -6,7 +6,10 @@ import itertools
 import re
 from pathlib import Path
 
+import pytest
 from conftest import load_config, planned_jobs, run_workflow
+
+pytestmark = pytest.mark.plan
 
 
 def plan(tmp_path: Path, config: dict | None = None) -> dict[str, int]:

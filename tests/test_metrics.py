@@ -26,6 +26,8 @@ from corpus_check import CorpusError
 from evaluate import evaluate, model_fields
 from test_claims import references, translations, write_student
 
+pytestmark = pytest.mark.unit
+
 SACREBLEU = Path(sys.executable).parent / "sacrebleu"
 SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 # Moses-tokenized English with its XML escapes, as TED's tok/ files and Sockeye's output have them

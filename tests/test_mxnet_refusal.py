@@ -27,6 +27,7 @@ def stand_in_smi(folder: Path, rows: str) -> Path:
     return folder
 
 
+@pytest.mark.unit
 def test_parse_and_visible_devices() -> None:
     gpus = gpu_check.parse_query(H200 + A100)
     assert [(g.index, g.name, g.capability) for g in gpus] == [(0, "NVIDIA H200", (9, 0)),
@@ -40,6 +41,7 @@ def test_parse_and_visible_devices() -> None:
         gpu_check.parse_query("no GPU here\n")
 
 
+@pytest.mark.unit
 def test_mxnet_refuses_compute_capability_above_8_6() -> None:
     h200, a100 = gpu_check.parse_query(H200 + A100)
     assert gpu_check.mxnet_refusal([a100]) is None
@@ -52,6 +54,7 @@ def test_mxnet_refuses_compute_capability_above_8_6() -> None:
     assert "backend: sockeye3" in message and "gpu_model" in message and "constraint" in message
 
 
+@pytest.mark.unit
 def test_visible_gpus_reads_nvidia_smi_under_cuda_visible_devices(tmp_path: Path) -> None:
     env = {"PATH": str(stand_in_smi(tmp_path, H200 + A100)), "CUDA_VISIBLE_DEVICES": "1"}
     assert [g.name for g in gpu_check.visible_gpus(env)] == ["NVIDIA A100-SXM4-80GB"]
@@ -73,6 +76,7 @@ def marker_python(tmp_path: Path) -> tuple[Path, Path]:
     return python, marker
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("script", ["train_model", "translate"])
 def test_an_mxnet_job_on_an_h200_fails_before_sockeye_starts(tmp_path: Path, script: str) -> None:
     python, marker = marker_python(tmp_path)
@@ -106,6 +110,7 @@ def local_run(tmp_path: Path, rows: str, device: str) -> subprocess.CompletedPro
     return subprocess.run(cmd, capture_output=True, text=True, env=job_env(tmp_path, rows), timeout=300)
 
 
+@pytest.mark.workflow
 @pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
 def test_a_local_mxnet_run_on_an_h200_stops_before_any_job(tmp_path: Path) -> None:
     proc = local_run(tmp_path, H200, "gpu")

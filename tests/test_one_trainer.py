@@ -17,6 +17,7 @@ import supervise
 from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY, run_workflow
 
 
+@pytest.mark.unit
 def test_a_second_trainer_waits_then_fails_naming_the_holder(tmp_path: Path) -> None:
     with model_lock.hold(tmp_path / "model", "sockeye.train --output model") as fd:
         assert fd >= 0
@@ -34,6 +35,7 @@ def test_a_second_trainer_waits_then_fails_naming_the_holder(tmp_path: Path) -> 
         ("start", "sockeye.train --output model"), ("end", "ok"), ("start", "the third"), ("end", "ok")]
 
 
+@pytest.mark.unit
 def test_the_lock_lives_as_long_as_the_trainer_that_inherited_it(tmp_path: Path) -> None:
     """The trainer (here `sleep`) keeps the folder locked after the script that took the lock has gone."""
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import model_lock, subprocess\n"
@@ -51,6 +53,7 @@ def test_the_lock_lives_as_long_as_the_trainer_that_inherited_it(tmp_path: Path)
         assert supervise.process_start(child) is None
 
 
+@pytest.mark.unit
 def test_the_child_stops_when_the_watched_snakemake_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_snakemake = subprocess.Popen(["sleep", "2"])
     monkeypatch.setenv(supervise.WATCH_ENV, supervise.watch_value(fake_snakemake.pid))
@@ -61,6 +64,7 @@ def test_the_child_stops_when_the_watched_snakemake_ends(tmp_path: Path, monkeyp
     fake_snakemake.wait()
 
 
+@pytest.mark.unit
 def test_the_child_dies_with_the_script_that_runs_it(tmp_path: Path) -> None:
     """kill -9 of the supervising script: the kernel's parent-death signal ends its child."""
     code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import supervise\n"
@@ -81,6 +85,7 @@ def test_the_child_dies_with_the_script_that_runs_it(tmp_path: Path) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.unit
 def test_the_check_callback_stops_the_child() -> None:
     calls = []
 
@@ -114,6 +119,7 @@ def trainers_of(workdir: Path, model: str) -> list[int]:
     return found
 
 
+@pytest.mark.workflow
 @pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
 @pytest.mark.parametrize("kind", list(CASES))
 def test_kill_9_of_snakemake_then_the_recovery_recipe_gives_one_trainer_at_a_time(tmp_path: Path, kind: str) -> None:

@@ -101,6 +101,7 @@ def _train_and_decode(backend: str, data: Path, out: Path, prefix: list[str]) ->
     return {**digest, "metrics": repr(metrics), "translations": hyp.read_text()}
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("backend", list(BACKENDS))
 def test_portable_kernels_train_and_decode_the_same_bits_on_an_emulated_haswell(backend: str,
                                                                                  tmp_path: Path) -> None:
@@ -124,6 +125,7 @@ CONTROLS = {
 }
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("backend", list(BACKENDS))
 def test_the_emulated_processor_gets_other_kernels_than_this_one(backend: str) -> None:
     """With native kernels, the same product gives other bits here and on an emulated processor: the emulator
@@ -142,6 +144,7 @@ def test_the_emulated_processor_gets_other_kernels_than_this_one(backend: str) -
     assert outputs[0] != outputs[1]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("backend", list(BACKENDS))
 def test_portable_settings_reach_cpu_jobs_only_and_win_over_the_environment(backend: str,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -169,6 +172,7 @@ print(before, [int((r.numpy() != exact).sum()) for r in results], torch.sqrt(x.d
 """
 
 
+@pytest.mark.workflow
 def test_portable_sqrt_is_correctly_rounded() -> None:
     """torch_portable routes float32 sqrt through float64: every result equals the correctly rounded square root
     (numpy's), where MKL's vector sqrt misses some by an ulp (on this machine's processor and the emulated one)."""

@@ -45,10 +45,12 @@ def slurm_plan() -> str:
     return dry_run("--profile", "slurm", "table3", FILTERED)
 
 
+@pytest.mark.unit
 def test_profile_by_name_from_the_root_is_profiles_slurm() -> None:
     assert (REPO / "slurm").is_symlink() and (REPO / "slurm").resolve() == (REPO / "profiles/slurm").resolve()
 
 
+@pytest.mark.plan
 def test_slurm_dry_run_plans_the_paper_matrix(slurm_plan: str) -> None:
     jobs = planned_jobs(subprocess.CompletedProcess([], 0, slurm_plan, ""))
     assert jobs["train_teacher"] == 2 and jobs["train_student"] == 45 and jobs["evaluate"] == 45
@@ -58,6 +60,7 @@ def test_slurm_dry_run_plans_the_paper_matrix(slurm_plan: str) -> None:
     assert planned_jobs(subprocess.CompletedProcess([], 0, by_path, "")) == jobs
 
 
+@pytest.mark.plan
 def test_gpu_rules_hold_a_gpu_and_sockeye_uses_it(slurm_plan: str) -> None:
     blocks = jobs_of(slurm_plan)
     assert GPU_RULES <= set(blocks)
@@ -79,6 +82,7 @@ def test_gpu_rules_hold_a_gpu_and_sockeye_uses_it(slurm_plan: str) -> None:
     assert runtimes == {rule: str(minutes) for rule, minutes in config["compute"]["runtime"].items()}
 
 
+@pytest.mark.unit
 def test_slurm_profile_requeues_and_retries() -> None:
     profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     assert profile["executor"] == "slurm" and profile["slurm-requeue"] is True and profile["retries"] >= 1
@@ -87,6 +91,7 @@ def test_slurm_profile_requeues_and_retries() -> None:
     assert set(profile["set-resources"]) == GPU_RULES
 
 
+@pytest.mark.plan
 def test_local_profile_runs_sockeye_on_the_cpu() -> None:
     plan = dry_run("--profile", "profiles/local", "--configfile", "config/demo.yaml", "-p", "table3")
     train = jobs_of(plan)["train_student"][0]
@@ -105,6 +110,7 @@ CORES_BY_COMMAND = [
 ]
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize(("argv", "cores"), CORES_BY_COMMAND)
 def test_the_default_profile_sets_the_cores_of_local_runs_only(argv: list[str], cores: object) -> None:
     # snakemake's own argument parsing, in a process of its own (the profile reads sys.argv), from the root
@@ -119,6 +125,7 @@ def test_the_default_profile_sets_the_cores_of_local_runs_only(argv: list[str], 
     assert json.loads(proc.stdout.splitlines()[-1]) == [expected, True, True, True]
 
 
+@pytest.mark.workflow
 def test_a_bare_snakemake_run_prints_a_failed_jobs_own_message(tmp_path: Path) -> None:
     # no --cores, no --profile: the default profile gives the cores and prints the failed job's log
     corpus = tmp_path / "corpus"

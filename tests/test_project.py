@@ -17,6 +17,7 @@ def requirement_pins(name: str) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("env", "requirements"), [("workflow.yaml", "requirements-workflow.txt"),
                                                    ("sockeye.yaml", "requirements-sockeye.txt"),
                                                    ("sockeye3.yaml", "requirements-sockeye3.txt")])
@@ -26,6 +27,7 @@ def test_conda_envs_pin_what_make_setup_installs(env: str, requirements: str) ->
     assert pip == requirement_pins(requirements)
 
 
+@pytest.mark.unit
 def test_sockeye_pins() -> None:
     pins = requirement_pins("requirements-sockeye.txt")
     assert {"mxnet==1.9.1", "numpy==1.23.5", "sacrebleu==1.3.6"} <= set(pins)
@@ -35,6 +37,7 @@ def test_sockeye_pins() -> None:
     assert "--no-deps sockeye==3.1.34" in (REPO / "Makefile").read_text()
 
 
+@pytest.mark.unit
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_setup_is_idempotent() -> None:
     if not (REPO / ".venv/.installed").exists():
@@ -44,6 +47,7 @@ def test_setup_is_idempotent() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.unit
 def test_ruff_clean() -> None:
     ruff = Path(sys.executable).parent / "ruff"
     proc = subprocess.run([str(ruff), "check", "scripts", "tests", "bench", "tools"], cwd=REPO, capture_output=True,
@@ -51,6 +55,7 @@ def test_ruff_clean() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.plan
 @pytest.mark.parametrize("configfile", [None, "config/demo.yaml"])
 def test_snakemake_lint_is_clean(configfile: str | None, tmp_path: Path) -> None:
     cmd = [str(SNAKEMAKE), "--lint", "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path)]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import run_workflow
 from corpus_check import count_lines
+
+pytestmark = pytest.mark.workflow
 
 
 def test_tatoeba_through_tokenization_bpe_and_stats(tmp_path: Path, tatoeba: Path) -> None:

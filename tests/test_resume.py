@@ -16,6 +16,8 @@ import yaml
 from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY_TRANSFORMER, run_workflow
 from conftest import TINY as TINY_CONFIG
 
+pytestmark = pytest.mark.workflow
+
 CASES = {  # backend: (config files, model, its interpreter); a Transformer checkpoint of 60 updates takes ~1 s
     "sockeye1": ((TINY_CONFIG,), "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1", SOCKEYE_PYTHON),
     "sockeye3": (TINY_TRANSFORMER, "tiny-transformer/models/student/T-SMALL/baseline/dropout/ckpt8/trial1",

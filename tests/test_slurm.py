@@ -20,6 +20,8 @@ import pytest
 import yaml
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
 
+pytestmark = pytest.mark.slurm
+
 CLUSTER = REPO / ".ci/slurm-cluster.sh"
 TEACHER = "tiny/models/teacher/de-en"
 

@@ -75,6 +75,7 @@ def _metrics_checkpoints(model: Path) -> list[int]:
     return [int(line.split("\t")[0]) for line in (model / "metrics").read_text().splitlines()]
 
 
+@pytest.mark.workflow
 def test_check_reports_versions() -> None:
     result = subprocess.run(_entry("--check"), capture_output=True, text=True, env=_env(), timeout=120)
     assert result.returncode == 0, result.stderr
@@ -83,12 +84,14 @@ def test_check_reports_versions() -> None:
     assert "numpy 1.23.5" in result.stdout
 
 
+@pytest.mark.workflow
 def test_unknown_command_is_rejected() -> None:
     result = subprocess.run(_entry("average"), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Usage" in result.stderr
 
 
+@pytest.mark.workflow
 def test_killed_training_resumes_and_translates(tmp_path: Path) -> None:
     _make_corpus(tmp_path, 300)
     model = tmp_path / "model"
@@ -136,6 +139,7 @@ def test_killed_training_resumes_and_translates(tmp_path: Path) -> None:
     assert all(len(row["translations"]) == 2 and row["translation"] == row["translations"][0] for row in rows)
 
 
+@pytest.mark.unit
 def test_cpu_engine_is_naive_unless_set_and_not_on_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MXNET_ENGINE_TYPE", raising=False)
     assert sockeye1.env(1)["MXNET_ENGINE_TYPE"] == "NaiveEngine"
@@ -145,6 +149,7 @@ def test_cpu_engine_is_naive_unless_set_and_not_on_the_gpu(monkeypatch: pytest.M
     assert sockeye1.env(1)["MXNET_ENGINE_TYPE"] == "ThreadedEngine"
 
 
+@pytest.mark.workflow
 def test_naive_engine_trains_the_same_model_as_the_threaded_one(tmp_path: Path) -> None:
     """The CPU engine the jobs use (trainers/sockeye1.CPU_ENGINE) changes the speed, not the numbers: the same
     training under either engine writes the same perplexities and the same parameters."""
@@ -173,12 +178,14 @@ if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
 
 
+@pytest.mark.workflow
 def test_check_reports_a_cpu_build_whose_libraries_all_resolve() -> None:
     result = subprocess.run(_entry("--check"), capture_output=True, text=True, env=_env(), timeout=120)
     assert "mxnet 1.9.1 (CUDA build: no)" in result.stdout
     assert "loader does not find" not in result.stderr
 
 
+@pytest.mark.unit
 def test_missing_libraries_reads_ldd_and_exempts_the_driver() -> None:
     sys.path.insert(0, str(REPO / "scripts"))
     from sockeye_entry import missing_libraries
@@ -194,6 +201,7 @@ def test_missing_libraries_reads_ldd_and_exempts_the_driver() -> None:
     assert missing_libraries("\tlibm.so.6 => /lib/libm.so.6 (0x7f)\n") == []
 
 
+@pytest.mark.unit
 def test_gpu_interpreter_puts_every_nvidia_library_folder_on_the_loader_path(tmp_path: Path) -> None:
     """envs/sockeye-gpu-python, as `make setup-gpu` installs it, in a stand-in environment."""
     bin_dir = tmp_path / "env/bin"

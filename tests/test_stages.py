@@ -20,6 +20,8 @@ from sockeye_jobs import Job
 from tables import table1, table2, table3
 from train_model import build_argv, model_state
 
+pytestmark = pytest.mark.unit
+
 METRICS = (
     "1\tepoch=0\tperplexity-train=40.5\tperplexity-val=30.25\n"
     "2\tepoch=1\tperplexity-train=12.0\tperplexity-val=9.5\tbleu-val=0.2\n"

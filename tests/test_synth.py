@@ -15,6 +15,8 @@ import synth  # noqa: E402
 from synth import SynthConfig, generate, write_corpus  # noqa: E402
 from synth_parser import mode_translation  # noqa: E402
 
+pytestmark = pytest.mark.unit
+
 SMALL = SynthConfig(train=400, dev=60, test=60)
 FINITE = {"vfin", "vsubfin", "aux", "cop", "modal"}
 

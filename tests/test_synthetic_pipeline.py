@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import REPO, run_workflow
+
+pytestmark = pytest.mark.workflow
 
 SMALL = {"corpus": {"synthetic": {"train": 2000, "dev": 200, "test": 200}}}
 

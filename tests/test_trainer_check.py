@@ -49,6 +49,7 @@ def find(sets: list[tuple[sc.TrainerFlag, ...]], **wanted: object) -> tuple[sc.T
     return found[0]
 
 
+@pytest.mark.unit
 def test_flag_sets_of_the_paper_config_name_their_keys() -> None:
     config = load_config()
     sets = sc.trainer_flag_sets(config)
@@ -80,6 +81,7 @@ def test_flag_sets_of_the_paper_config_name_their_keys() -> None:
     assert keys(large)["num-embed"] == "architectures.LARGE.num-embed"
 
 
+@pytest.mark.unit
 def test_flag_sets_of_the_transformer_config_and_teacher_overrides() -> None:
     config = load_config(*TINY_TRANSFORMER)
     config["teacher"].update(train={"batch-size": 128}, max_updates=50)
@@ -102,6 +104,7 @@ def test_flag_sets_of_the_transformer_config_and_teacher_overrides() -> None:
     assert keys(compare)["num-embed"] == "grid.compare.num-embed"
 
 
+@pytest.mark.unit
 def test_flag_checks_are_the_distinct_flags_that_reach_sockeye() -> None:
     flag = sc.TrainerFlag
     sets = [(flag("a.x", "x", 1), flag("a.on", "on", True), flag("a.off", "off", False)),
@@ -111,6 +114,7 @@ def test_flag_checks_are_the_distinct_flags_that_reach_sockeye() -> None:
     ]
 
 
+@pytest.mark.unit
 def test_rejections_name_the_key_and_say_why() -> None:
     parser = sockeye_flags.raising(argparse.ArgumentParser)(prog="toy")
     parser.add_argument("--num-layers", type=int)
@@ -128,6 +132,7 @@ def test_rejections_name_the_key_and_say_why() -> None:
     ]
 
 
+@pytest.mark.unit
 def test_nbest_beyond_the_beam_is_a_config_error() -> None:
     config = load_config()
     config["decoding"].update(beam_size=2, nbest=3)
@@ -141,6 +146,7 @@ def checks_of(config: dict, backend: str) -> list[dict]:
     return trainer_check.flag_checks(sc.trainer_flag_sets(config)[backend])
 
 
+@pytest.mark.workflow
 @needs_both
 @pytest.mark.parametrize("backend", ["sockeye1", "sockeye3"])
 def test_real_sockeye_parsers_accept_the_configs_and_reject_bad_flags(backend: str) -> None:
@@ -174,6 +180,7 @@ def test_real_sockeye_parsers_accept_the_configs_and_reject_bad_flags(backend: s
     }[backend]}
 
 
+@pytest.mark.workflow
 @needs_sockeye
 def test_interpreters_without_their_sockeye_are_named() -> None:
     config = load_config(TINY)
@@ -192,6 +199,7 @@ def test_interpreters_without_their_sockeye_are_named() -> None:
                                " (config)"]
 
 
+@pytest.mark.unit
 def test_a_cuda_build_without_the_gpu_driver_skips_the_flags(tmp_path: Path) -> None:
     """On a submit host without a GPU driver, a CUDA MXNet does not import: noted, not an error (the GPU nodes
     have the driver). A stand-in sockeye package fails as mxnet-cu117 does there."""
@@ -229,6 +237,7 @@ def stand_in_sockeye(root: Path, argvs: list[list[str]]) -> Path:
     return python
 
 
+@pytest.mark.unit
 def test_a_clean_answer_is_remembered_until_the_flags_or_sockeye_change(tmp_path: Path) -> None:
     config = load_config(TINY)
     python = stand_in_sockeye(tmp_path / "env", [c["argv"] for c in checks_of(config, "sockeye1")])
@@ -261,6 +270,7 @@ MISSPELLED_MESSAGE = ("sockeye_train.num-layerz: --num-layerz is not a flag of S
                       " (did you mean --num-layers?)")
 
 
+@pytest.mark.workflow
 @needs_sockeye
 def test_a_misspelled_flag_stops_the_run_before_any_job(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "table1", configfiles=(TINY,), config=MISSPELLED, check=False)
@@ -269,6 +279,7 @@ def test_a_misspelled_flag_stops_the_run_before_any_job(tmp_path: Path) -> None:
     assert not (tmp_path / "tiny").exists()  # no corpus, no BPE: not one job ran
 
 
+@pytest.mark.workflow
 def test_an_interpreter_without_sockeye_stops_the_run_before_any_job(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "table1", configfiles=(TINY,), check=False, sockeye_python=WITHOUT_SOCKEYE)
     assert proc.returncode != 0
@@ -277,6 +288,7 @@ def test_an_interpreter_without_sockeye_stops_the_run_before_any_job(tmp_path: P
     assert not (tmp_path / "tiny").exists()
 
 
+@pytest.mark.plan
 def test_a_dry_run_needs_no_interpreter(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "-n", "table1", configfiles=(TINY,), config=MISSPELLED,
                         sockeye_python="/nonexistent/python", sockeye3_python="/nonexistent/python3")

@@ -28,6 +28,7 @@ def logged_parameters(model: Path) -> int:
     return int(counts[-1])
 
 
+@pytest.mark.workflow
 def test_table3_cells_equal_the_run_files(tiny_transformer_run: Path) -> None:
     rows = list(csv.DictReader(open(tiny_transformer_run / "results/table3.csv")))
     assert [(r["dataset"], r["architecture"]) for r in rows] == [
@@ -47,6 +48,7 @@ def test_table3_cells_equal_the_run_files(tiny_transformer_run: Path) -> None:
     assert "| T-SMALL w/ dropout BLEU |" in md
 
 
+@pytest.mark.workflow
 def test_each_model_trained_with_its_backend(tiny_transformer_run: Path) -> None:
     models = tiny_transformer_run / "models"
     for model in [models / "teacher/de-en", models / "teacher/en-de",
@@ -66,6 +68,7 @@ def test_each_model_trained_with_its_backend(tiny_transformer_run: Path) -> None
     assert [int(line.split("\t")[0]) for line in (student / "metrics").read_text().splitlines()] == [1, 2, 3]
 
 
+@pytest.mark.workflow
 def test_transformer_teachers_clear_their_floor(tiny_transformer_run: Path) -> None:
     floor = CONFIG["teacher"]["min_bleu"]
     assert floor > 0
@@ -82,6 +85,7 @@ def test_transformer_teachers_clear_their_floor(tiny_transformer_run: Path) -> N
         assert [p["ppl_val"] for p in run["curve"]] == [float(m["perplexity-val"]) for m in metrics]
 
 
+@pytest.mark.workflow
 def test_distilled_corpora_line_up_with_the_base_corpus(tiny_transformer_run: Path) -> None:
     base = {lang: (tiny_transformer_run / f"data/text/base/train.{lang}").read_text().splitlines()
             for lang in ("de", "en")}
@@ -106,6 +110,7 @@ def test_distilled_corpora_line_up_with_the_base_corpus(tiny_transformer_run: Pa
     assert sum(a != b for a, b in zip(kd, best2, strict=True)) > 0
 
 
+@pytest.mark.unit
 def test_the_papers_config_trains_no_transformer() -> None:
     import slkd_config as sc
 
@@ -119,6 +124,7 @@ def test_the_papers_config_trains_no_transformer() -> None:
     assert (REPO / "envs/requirements-sockeye3.txt").read_text().count("torch==") == 1
 
 
+@pytest.mark.plan
 def test_tiny_transformer_plan(tmp_path: Path) -> None:
     """Table 3 of the tiny Transformer config: 2 Transformer teachers, 2 columns x 5 datasets, one trial."""
     from conftest import planned_jobs, run_workflow

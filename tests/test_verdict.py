@@ -12,6 +12,8 @@ import verdict as vd
 from evaluate import metric
 from sacrebleu.significance import PairedTest, _compute_p_value
 
+pytestmark = pytest.mark.unit
+
 WORDS = [f"w{i}" for i in range(200)]
 BLEU = metric("bleu")  # the paper's tokenized BLEU, as the run files score it
 
