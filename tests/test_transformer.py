@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -53,15 +54,17 @@ def test_each_model_trained_with_its_backend(tiny_transformer_run: Path) -> None
     models = tiny_transformer_run / "models"
     for model in [models / "teacher/de-en", models / "teacher/en-de",
                   *[models / f"student/T-SMALL/{d}/dropout/ckpt3/trial1" for d in DATASETS]]:
-        command = (model / "command.sh").read_text()
-        assert "scripts/sockeye3_entry.py train " in command and "--transformer-model-size 32" in command
+        command = shlex.split((model / "command.sh").read_text().splitlines()[1])  # the clone's path may hold spaces
+        assert command[1].endswith("scripts/sockeye3_entry.py") and command[2] == "train"
+        assert command[command.index("--transformer-model-size") + 1] == "32"
         args = yaml.safe_load((model / "args.yaml").read_text())
         assert args["encoder"] == args["decoder"] == "transformer" and args["use_cpu"] is True
         assert (model / "version").read_text().strip() == "3.1.34"
     for dataset in DATASETS:  # the LSTM column: Sockeye 1.18, on the Transformer teachers' distilled data
         model = models / f"student/SMALL/{dataset}/dropout/ckpt3/trial1"
-        command = (model / "command.sh").read_text()
-        assert "scripts/sockeye_entry.py train " in command and "--rnn-num-hidden 32" in command
+        command = shlex.split((model / "command.sh").read_text().splitlines()[1])
+        assert command[1].endswith("scripts/sockeye_entry.py") and command[2] == "train"
+        assert command[command.index("--rnn-num-hidden") + 1] == "32"
         assert (model / "version").read_text().strip() == "1.18.106"
     student = models / "student/T-SMALL/kd/dropout/ckpt3/trial1"
     assert yaml.safe_load((student / "args.yaml").read_text())["max_updates"] == 3 * 20
