@@ -272,3 +272,11 @@ def overlap_summary(found: dict[str, list[tuple[int, int]]], sizes: dict[str, in
                 "first": [f"{split}:{line} = train:{train}" for line, train in lines[:OVERLAP_EXAMPLES]]}
         for split, lines in found.items()
     }
+
+
+def overlap_report(
+    train: tuple[list[str], list[str]], evals: dict[str, tuple[list[str], list[str]]]
+) -> dict[str, dict[str, object]]:
+    """The evaluation pairs that occur in the training data, as a report has them: eval_overlap's finds, each
+    split's size taken from its own lines (overlap_summary)."""
+    return overlap_summary(eval_overlap(train, evals), {split: len(sides[0]) for split, sides in evals.items()})

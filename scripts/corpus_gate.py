@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from corpus_check import eval_overlap, overlap_summary, read_parallel
+from corpus_check import overlap_report, read_parallel
 
 # How many of the overlapping pairs the console names (the output names up to corpus_check.OVERLAP_EXAMPLES a split)
 CONSOLE_EXAMPLES = 3
@@ -45,16 +45,14 @@ def gather(reports: list[str | Path]) -> dict[str, Any]:
 
 
 def overlap(reports: dict[str, Any], texts: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """The evaluation pairs found in training (`found`: corpus_check.overlap_summary), whether they were dropped and
+    """The evaluation pairs found in training (`found`: corpus_check.overlap_report), whether they were dropped and
     how many training pairs that removed: from the train report where its preparation dropped them
     (corpus.drop_eval_overlap), else from the prepared texts ({split: (source, target)}, train among them)."""
-    train = reports.get("train", {})
-    if "eval_overlap" in train:
-        return {"found": train["eval_overlap"], "dropped": True, "dropped_train_pairs": train["dropped_eval_overlap"]}
+    report = reports.get("train", {})
+    if "eval_overlap" in report:
+        return {"found": report["eval_overlap"], "dropped": True, "dropped_train_pairs": report["dropped_eval_overlap"]}
     sides = {split: read_parallel(*paths) for split, paths in texts.items()}
-    found = eval_overlap(sides.pop("train"), sides)
-    return {"found": overlap_summary(found, {split: len(pair[0]) for split, pair in sides.items()}),
-            "dropped": False, "dropped_train_pairs": 0}
+    return {"found": overlap_report(sides.pop("train"), sides), "dropped": False, "dropped_train_pairs": 0}
 
 
 def overlap_lines(result: dict[str, Any], folder: str | Path) -> list[str]:

@@ -32,8 +32,7 @@ from pathlib import Path
 
 from corpus_check import (
     CorpusError,
-    eval_overlap,
-    overlap_summary,
+    overlap_report,
     read_pair,
     read_parallel,
     without_pairs,
@@ -81,8 +80,7 @@ def prepare(args: argparse.Namespace) -> dict[str, object]:
     removed: list[int] = []
     if args.drop_eval:
         evals = {split: read_parallel(eval_src, eval_trg) for split, eval_src, eval_trg in args.drop_eval}
-        overlap = {"eval_overlap": overlap_summary(eval_overlap((src, trg), evals),
-                                                   {split: len(sides[0]) for split, sides in evals.items()})}
+        overlap = {"eval_overlap": overlap_report((src, trg), evals)}
         eval_pairs = {pair for sides in evals.values() for pair in zip(*sides, strict=True)}
         src, trg, removed = without_pairs(src, trg, eval_pairs)
     if not src:
