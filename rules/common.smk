@@ -5,7 +5,6 @@ import json
 import os
 import shlex
 import shutil
-import string
 import sys
 from pathlib import Path
 
@@ -66,22 +65,12 @@ def trainer_env(backend):
 
 
 # Every path may hold spaces and non-ASCII letters (the clone's folder, outdir, a local corpus): each placeholder
-# of a command is quoted by Snakemake (`{input.src:q}`; a list's elements one by one), and options that a
-# parameter assembles are lists of arguments, never a joined string. Only numbers go unquoted: {threads} and
-# the {resources.*}.
-UNQUOTED_FIELDS = ("threads", "resources.")
-
-
-def unquoted_fields(template):
-    """The placeholders of a shell template that lack Snakemake's `:q` (threads and resources may)."""
-    return [field for _, field, spec, _ in string.Formatter().parse(template)
-            if field is not None and spec != "q" and not field.startswith(UNQUOTED_FIELDS)]
-
-
+# of a command is quoted by Snakemake (sc.unquoted_fields), and options that a parameter assembles are lists of
+# arguments, never a joined string.
 def script(name, args):
     """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template, every
-    placeholder quoted: see UNQUOTED_FIELDS)."""
-    unquoted = unquoted_fields(args)
+    placeholder quoted but {threads} and {resources.*}: sc.unquoted_fields)."""
+    unquoted = sc.unquoted_fields(args)
     if unquoted:
         raise WorkflowError(f"the command of {name} has placeholders without :q: {', '.join(unquoted)}")
     return f"python -m {Path(name).stem} {args}"

@@ -14,6 +14,7 @@ import difflib
 import itertools
 import os
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -282,6 +283,17 @@ def check_config(config: dict[str, Any]) -> None:
     if corpus["source"] == "ted" and "en" not in (corpus["src"], corpus["trg"]):
         raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
     check_schedules(config)  # last: it plans every training, so every name it meets must be known by now
+
+
+# Placeholders of a rule's shell command that may go without Snakemake's `:q` (numbers, never paths)
+UNQUOTED_FIELDS = ("threads", "resources.")
+
+
+def unquoted_fields(template: str) -> list[str]:
+    """The placeholders of a Snakemake shell template that lack `:q` (Snakemake's shell quoting; a list's elements
+    one by one), but {threads} and {resources.*}: every path may hold spaces and non-ASCII letters."""
+    return [field for _, field, spec, _ in string.Formatter().parse(template)
+            if field is not None and spec != "q" and not field.startswith(UNQUOTED_FIELDS)]
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:

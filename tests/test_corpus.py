@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import slkd_config
 import ted
 from conftest import REPO, planned_jobs, run_workflow
 from corpus_check import (
@@ -524,8 +525,9 @@ def test_the_corpus_rules_quote_every_placeholder() -> None:
     fields = [(field, spec) for command in commands for literal in re.findall(r'"([^"]*)"', command)
               for _, field, spec, _ in string.Formatter().parse(literal) if field is not None]
     assert len(fields) == 28
-    assert [field for field, spec in fields if spec != "q" and field != "threads" and
-            not field.startswith("resources.")] == []
+    assert [field for command in commands for literal in re.findall(r'"([^"]*)"', command)
+            for field in slkd_config.unquoted_fields(literal)] == []
+    assert slkd_config.unquoted_fields("--in {input:q} --out {output} -t {threads} -g {resources.gpu}") == ["output"]
 
 
 @pytest.mark.workflow
