@@ -2,7 +2,7 @@
 # Data-Augmentation for Neural Machine Translation", reproduced on Sockeye 1.18.106 / MXNet 1.9.1.
 #
 # This file is the table of contents: each stage lives in rules/<stage>.smk; paths, configuration checks
-# and input functions live in rules/common.smk (and scripts/slkd_config.py, which is tested on its own).
+# and input functions live in rules/common.smk (and the library scripts/slkd/, which is tested on its own).
 #
 #   snakemake -n                         plan the default target (README: targets; docs/architecture.md: wildcards)
 #   snakemake table3                     run on one machine (profiles/default: all its cores)
@@ -123,7 +123,7 @@ rule stats:
 rule teachers:
     """The teachers that the tables' datasets need, trained and scored."""
     input:
-        expand(P.teacher_score, direction=sc.teachers_used(config)),
+        expand(P.teacher_score, direction=design.teachers_used(config)),
 
 
 rule demo:

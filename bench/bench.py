@@ -54,10 +54,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
-from cost import weights_per_token  # noqa: E402
+sys.path.insert(0, str(REPO / "tools"))
 from demo_readme import demo_run  # noqa: E402
-from slkd_config import Student, load_config, sockeye_args, student_flags  # noqa: E402
-from trainers.sockeye1 import env as sockeye_env  # noqa: E402
+from slkd import formats  # noqa: E402
+from slkd.backends.sockeye1 import env as sockeye_env  # noqa: E402
+from slkd.cost.rates import weights_per_token  # noqa: E402
+from slkd.design import Student  # noqa: E402
+from slkd.settings import load_config  # noqa: E402
+from slkd.training_flags import sockeye_args, student_flags  # noqa: E402
 
 WORK = REPO / "bench" / "work"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
@@ -65,7 +69,6 @@ SOCKEYE_PY = REPO / ".venv-sockeye" / "bin" / "python"
 SOCKEYE3_PY = REPO / ".venv-sockeye3" / "bin" / "python"
 ENTRY = REPO / "scripts" / "sockeye_entry.py"
 SPEED = re.compile(r"Speed: [\d.]+ samples/sec ([\d.]+) tokens/sec")
-CHECKPOINT = re.compile(r"Checkpoint \[\d+\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
 FIGURES = ("P1", "P2", "P3", "P4", "K", "C")
 BEGIN = "<!-- BENCH RESULTS BEGIN: written by bench/run; do not edit by hand -->"
 END = "<!-- BENCH RESULTS END -->"
@@ -392,7 +395,7 @@ def cost_throughputs(updates: int) -> dict:
                "--output", str(folder / name), *sockeye_args(flags), "--use-cpu"]
         print(f"bench: C training {name} ({updates} updates on CPU, {threads} threads)", file=sys.stderr)
         timed([cmd], env)
-        rates = [float(m.group(1)) for m in CHECKPOINT.finditer((folder / name / "log").read_text())][1:]
+        rates = formats.checkpoint_rates((folder / name / "log").read_text())[1:]
         speeds[name] = int(flags["batch-size"]) * statistics.median(rates)  # target tokens/s
     decoding = config["decoding"]
     data = folder / f"data{archs['LARGE']['num-words']}"

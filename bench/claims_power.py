@@ -17,10 +17,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
-import verdict as vd  # noqa: E402
 from claims import load_translations  # noqa: E402
-from evaluate import metric  # noqa: E402
-from slkd_config import claim_settings, dropout_label, fill, load_config, paths, table_metric  # noqa: E402
+from slkd import verdict as vd  # noqa: E402
+from slkd.design import claim_settings, dropout_label, table_metric  # noqa: E402
+from slkd.layout import fill, paths  # noqa: E402
+from slkd.scoring import metric  # noqa: E402
+from slkd.settings import load_config  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import statistics
 import sys
@@ -31,14 +30,14 @@ sys.path.insert(0, str(BENCH))
 from bench import REPO, WORK, random_corpus, timed  # noqa: E402
 
 sys.path.insert(0, str(REPO / "scripts"))
-import cost  # noqa: E402
-from slkd_config import load_config, model_flags, sockeye_args  # noqa: E402
-from trainers.sockeye3 import env as sockeye3_env  # noqa: E402
+from slkd import formats  # noqa: E402
+from slkd.backends.sockeye3 import env as sockeye3_env  # noqa: E402
+from slkd.cost import rates as cost_rates  # noqa: E402
+from slkd.settings import load_config  # noqa: E402
+from slkd.training_flags import model_flags, sockeye_args  # noqa: E402
 
 PYTHON = REPO / ".venv-sockeye3" / "bin" / "python"
 ENTRY = REPO / "scripts" / "sockeye3_entry.py"
-CHECKPOINT = re.compile(r"Checkpoint \[\d+\]\s+Updates=\d+ .*Updates/sec=([\d.]+)")
-PARAMETERS = re.compile(r"# of parameters:\s*(\d+)")
 FORBID_EOS = """
 import json, sys
 import torch
@@ -83,10 +82,10 @@ def measure(updates: int, names: tuple[str, str] = ("TRANSFORMER-LARGE", "TRANSF
             print(f"cost_sockeye3: training {name} ({updates} updates on CPU, {threads} threads)", file=sys.stderr)
             timed([cmd], env)
         log = (folder / name / "log").read_text()
-        rates = [float(m.group(1)) for m in CHECKPOINT.finditer(log)][1:]
+        rates = formats.checkpoint_rates(log)[1:]
         result["models"][name] = {"architecture": arch, "updates_per_second": rates,
                                   "train_tokens_per_second": int(flags["batch-size"]) * statistics.median(rates),
-                                  "parameters": int(PARAMETERS.search(log).group(1))}
+                                  "parameters": formats.read_parameters(folder / name)}
     large = folder / names[0]
     timed([[str(PYTHON), "-c", FORBID_EOS, str(large)]], env)
     data = folder / f"data{config['architectures'][names[0]]['num-words']}"
@@ -115,7 +114,7 @@ def measure(updates: int, names: tuple[str, str] = ("TRANSFORMER-LARGE", "TRANSF
 def fixed_share(r: dict) -> float:
     """The share of the time per token that does not shrink with the model: from the two training rates."""
     (large, small) = r["models"].values()
-    share = cost.weights_per_token(small["architecture"]) / cost.weights_per_token(large["architecture"])
+    share = cost_rates.weights_per_token(small["architecture"]) / cost_rates.weights_per_token(large["architecture"])
     ratio = large["train_tokens_per_second"] / small["train_tokens_per_second"]  # SMALL's time per token / LARGE's
     return min(max((ratio - share) / (1 - share), 0.0), 1.0)
 

@@ -14,33 +14,31 @@ from snakemake.utils import validate
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 import claims  # noqa: E402  (claims.FORMAT)
-import corpus_check  # noqa: E402
 import evaluate  # noqa: E402  (evaluate.FORMAT, significance.FORMAT: a new output format reruns the scoring)
-import gpu_monitor  # noqa: E402  (gpu_monitor.DEFAULT_INTERVAL)
 import significance  # noqa: E402
-import slkd_config as sc  # noqa: E402
+from slkd import backends, checks, corpus_check, design, gpu_monitor, layout, settings, training_flags  # noqa: E402
 
 
 # ---- Configuration: types and unknown keys (schema), then names that refer to each other ---------------
 # Snakemake validates the configuration against the schema; when it fails, its report (the whole schema and
-# configuration) is shown only when $SLKD_CONFIG_DETAILS asks for it: otherwise sc.check_schema names the first
+# configuration) is shown only when $SLKD_CONFIG_DETAILS asks for it: otherwise settings.check_schema names the first
 # wrong key and its reason in one line. A valid configuration is validated once.
 try:
     try:
         validate(config, schema="../schemas/config.schema.yaml")
     except WorkflowError:
-        if not os.environ.get(sc.CONFIG_DETAILS_VAR):
-            sc.check_schema(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+        if not os.environ.get(settings.CONFIG_DETAILS_VAR):
+            settings.check_schema(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
         raise
-    sc.check_config(config)
-except sc.ConfigError as err:
+    checks.check_config(config)
+except settings.ConfigError as err:
     raise WorkflowError(f"Invalid configuration: {err}")
 
 CORPUS = config["corpus"]
 SRC, TRG = CORPUS["src"], CORPUS["trg"]
 LANGS = [SRC, TRG]
-SPLITS = list(sc.SPLITS)
-P = sc.paths(config["outdir"])
+SPLITS = list(design.SPLITS)
+P = layout.paths(config["outdir"])
 
 
 # ---- Interpreters and scripts ----------------------------------------------------------------------------
@@ -50,27 +48,27 @@ P = sc.paths(config["outdir"])
 # folder, where `make setup` puts it), passed to the jobs as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
 # With --sdm conda instead, every rule's environment is activated in front: envs/workflow.yaml for the
 # workflow's scripts, and for the rules that run a trainer the environment of the model's backend
-# (sc.BACKEND_ENVS), whose own `python` runs both the job's script and Sockeye (the interpreter keys are not
+# (backends.env_files()), whose own `python` runs both the job's script and Sockeye (the interpreter keys are not
 # read). Neither the clone's location nor the interpreter is part of a command or a parameter, so moving the
 # clone or switching profiles (local CPU, SLURM GPU) reruns nothing that is finished; nor is the device, which
 # the jobs decide from compute.device and their `gpu` resource (scripts/train_model.py).
 SCRIPTS = Path(workflow.basedir) / "scripts"
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-WORKFLOW_ENV = f"../{sc.WORKFLOW_ENV}"
+WORKFLOW_ENV = f"../{settings.WORKFLOW_ENV}"
 
 
 def trainer_env(backend):
     """The conda environment file of a trainer backend (a rule's `conda:`, relative to rules/)."""
-    return f"../{sc.BACKEND_ENVS[backend]}"
+    return f"../{backends.env_files()[backend]}"
 
 
 # Every path may hold spaces and non-ASCII letters (the clone's folder, outdir, a local corpus): each placeholder
-# of a command is quoted by Snakemake (sc.unquoted_fields), and options that a parameter assembles are lists of
+# of a command is quoted by Snakemake (settings.unquoted_fields), and options that a parameter assembles are lists of
 # arguments, never a joined string.
 def script(name, args):
     """The shell command that runs one of the workflow's scripts with `args` (a Snakemake shell template, every
-    placeholder quoted but {threads} and {resources.*}: sc.unquoted_fields)."""
-    unquoted = sc.unquoted_fields(args)
+    placeholder quoted but {threads} and {resources.*}: settings.unquoted_fields)."""
+    unquoted = settings.unquoted_fields(args)
     if unquoted:
         raise WorkflowError(f"the command of {name} has placeholders without :q: {', '.join(unquoted)}")
     return f"python -m {Path(name).stem} {args}"
@@ -83,12 +81,12 @@ def _sockeye_python(value):
     return str(path if path.is_absolute() else Path(workflow.basedir) / path)
 
 
-# One interpreter per trainer backend (sc.BACKEND_KEYS): sockeye_python (Sockeye 1.18, MXNet) and
+# One interpreter per trainer backend (backends.keys()): sockeye_python (Sockeye 1.18, MXNet) and
 # sockeye3_python (Sockeye 3, PyTorch), passed as $SLKD_SOCKEYE_PYTHON and $SLKD_SOCKEYE3_PYTHON.
 # Under conda, "python": the job's PATH, where its backend's environment comes first.
 TRAINER_PY = {
     backend: "python" if CONDA else _sockeye_python(config[keys["python"]])
-    for backend, keys in sc.BACKEND_KEYS.items()
+    for backend, keys in backends.keys().items()
 }
 if CONDA:
     # Snakemake drops PYTHONPATH from a conda job's environment (foreign packages would shadow the
@@ -112,13 +110,13 @@ os.environ.update(
 TED_SHA256 = CORPUS.get("ted", {}).get("sha256", "")
 os.environ.update(SLKD_TED_SHA256=TED_SHA256, SLKD_MAX_LINE_CHARS=str(CORPUS["max_line_chars"]))
 # compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
-# resource (0 in the rules, 1 from profiles/slurm): see sc.sockeye_device
+# resource (0 in the rules, 1 from profiles/slurm): see backends.sockeye_device
 DEVICE = config["compute"].get("device", "auto")
 
 
 # compute.cpu_kernels (portable|native): part of every trainer job's command, so that switching it retrains and
 # redecodes what ran on the CPU under the other setting (their numbers differ); GPU jobs ignore it
-CPU_KERNELS = config["compute"].get("cpu_kernels", sc.CPU_KERNELS[0])
+CPU_KERNELS = config["compute"].get("cpu_kernels", backends.CPU_KERNELS[0])
 
 
 def sockeye_script(name, args):
@@ -128,13 +126,13 @@ def sockeye_script(name, args):
                         f" --cpu-kernels {shlex.quote(CPU_KERNELS)} {args}")
 
 
-BACKENDS_USED = sc.backends_used(config)
-TEACHER_BACKEND = sc.backend_of(config, config["teacher"]["architecture"])
+BACKENDS_USED = design.backends_used(config)
+TEACHER_BACKEND = design.backend_of(config, config["teacher"]["architecture"])
 
 
 def model_backend(wildcards):
     """The trainer backend of a `{model}` (teacher or student)."""
-    return sc.model_backend(config, wildcards.model)
+    return layout.model_backend(config, wildcards.model)
 
 
 def mxnet_gpus_requested():
@@ -144,7 +142,7 @@ def mxnet_gpus_requested():
         return False
     if DEVICE == "gpu":
         return True
-    return any(_rule_gpus(name) > 0 for name in sc.TRAINER_RULES)
+    return any(_rule_gpus(name) > 0 for name in backends.TRAINER_RULES)
 
 
 def _rule_gpus(name):
@@ -173,9 +171,9 @@ def conda_trainer_pythons():
     the backends that a planned trainer job runs."""
     pythons = {}
     for job in workflow.dag.needrun_jobs():
-        if job.rule.name in sc.TRAINER_RULES and job.conda_env is not None:  # each has params.backend
+        if job.rule.name in backends.TRAINER_RULES and job.conda_env is not None:  # each has params.backend
             pythons.setdefault(job.params.backend, os.path.join(job.conda_env.address, "bin", "python"))
-    return {backend: pythons[backend] for backend in sc.BACKEND_KEYS if backend in pythons}
+    return {backend: pythons[backend] for backend in backends.keys() if backend in pythons}
 
 
 def download_planned():
@@ -197,7 +195,7 @@ onstart:
     # Sockeye's parser refuses, would fail a training later (after the corpus, the BPE, perhaps the teachers);
     # so would Sockeye 1.18 on a GPU that MXNet 1.9.1 has no kernels for. A clean answer is remembered in
     # .snakemake/ until the flags or the Sockeye environment change.
-    import trainer_check
+    from slkd import trainer_check
     from snakemake.logging import logger
 
     if CONDA:  # the environments exist by now: check each trainer in the one its jobs run in
@@ -211,13 +209,13 @@ onstart:
         raise WorkflowError("\n".join(checked.problems))
     local = workflow.executor_plugin is not None and workflow.executor_plugin.name == "local"
     if local and mxnet_gpus_requested():
-        import gpu_check
+        from slkd import gpu_check
 
         refusal = gpu_check.mxnet_refusal(gpu_check.visible_gpus() or [])
         if refusal:
             raise WorkflowError(f"compute.device/gpu resource: {refusal}")
     if local:  # local jobs watch this process and stop their Sockeye when it dies (scripts/supervise.py)
-        import supervise
+        from slkd import supervise
 
         os.environ[supervise.WATCH_ENV] = supervise.watch_value()
 
@@ -225,7 +223,7 @@ onstart:
 onerror:
     # a failed run on a full disk: the jobs' logs are on that disk and may not say it, so the console does,
     # naming the outdir and its free space (scripts/disk_space.py)
-    import disk_space
+    from slkd import disk_space
     from snakemake.logging import logger
 
     notice = disk_space.workflow_notice(config["outdir"])
@@ -233,9 +231,9 @@ onerror:
         logger.error(notice)
 
 
-DIRECTIONS = sc.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
+DIRECTIONS = design.directions(config)  # forward: src-trg (kd, best-2); backward: trg-src (bt)
 TEACHER_OF = {direction: teacher for teacher, direction in DIRECTIONS.items()}
-PARTS = sc.parts(config)  # the table of parts (config `parts`): which teacher, which hypothesis
+PARTS = design.parts(config)  # the table of parts (config `parts`): which teacher, which hypothesis
 TEACHER_SIZE = config["architectures"][config["teacher"]["architecture"]]["num-words"]
 THREADS = config["compute"]["threads"]
 RUNTIME = config["compute"]["runtime"]  # minutes, per trainer rule (config.yaml holds every default)
@@ -245,17 +243,17 @@ SHARDS = list(range(DECODING["shards"]))
 # the ensemble decodes (distils, translates dev and test, is held to the floor) from all its members' folders
 # with sockeye.translate's --ensemble-mode. With one teacher (the paper's) the decoding and scoring rules have
 # neither the parameter nor the option: their commands are those of before, and nothing that finished reruns.
-ENSEMBLE_SIZE, ENSEMBLE_MODE = sc.ensemble_size(config), sc.ensemble_mode(config)
+ENSEMBLE_SIZE, ENSEMBLE_MODE = design.ensemble_size(config), design.ensemble_mode(config)
 ENSEMBLES = ENSEMBLE_SIZE > 1
 # train_teacher's `{teacher}`: each direction's members' names under teacher/ (`de-en`, `de-en.m2`, ...)
-MEMBER_LABELS = [sc.teacher_label(m) for d in DIRECTIONS.values() for m in sc.member_models(config, d)]
+MEMBER_LABELS = [layout.teacher_label(m) for d in DIRECTIONS.values() for m in layout.member_models(config, d)]
 
 
 def ensemble_option(wildcards):
     """translate.py's --ensemble-mode for a decoding by an ensemble (a distill job's; an ensemble's `{model}`),
     else nothing."""
     model = wildcards.model if "model" in wildcards.keys() else None
-    if model is None or sc.parse_model(model)["kind"] == "ensemble":
+    if model is None or layout.parse_model(model)["kind"] == "ensemble":
         return ["--ensemble-mode", ENSEMBLE_MODE]
     return []
 
@@ -264,35 +262,35 @@ ENSEMBLE_PARAMS = {"ensemble": ensemble_option} if ENSEMBLES else {}  # the deco
 ENSEMBLE_OPTION = " {params.ensemble:q}" if ENSEMBLES else ""  # and option
 # What the tables and claims show and the paired bootstrap compares (evaluation.metric), the metrics shown
 # beside it (evaluation.columns), and whether detokenized BLEU is scored at all (only when a table shows it)
-METRIC, METRIC_COLUMNS = sc.table_metric(config), sc.metric_columns(config)
-DETOK = sc.detok_used(config)
+METRIC, METRIC_COLUMNS = design.table_metric(config), design.metric_columns(config)
+DETOK = design.detok_used(config)
 # What the metric is scored on, for the paired bootstrap and the claims: the BPE translations (de-BPE'd when read)
 # against the tokenized reference (bleu, chrf), or the detokenized ones against the detokenized reference
 # (bleu_detok: rule detok_reference writes it)
-DETOK_REFERENCE = sc.fill(P.detok_text, corpus="base", split="test", lang=TRG)
-BOOTSTRAP_HYP = P.student_test_detok if METRIC == sc.DETOK else P.student_test_hyp
-BOOTSTRAP_REF = DETOK_REFERENCE if METRIC == sc.DETOK else sc.fill(P.text, corpus="base", split="test", lang=TRG)
+DETOK_REFERENCE = layout.fill(P.detok_text, corpus="base", split="test", lang=TRG)
+BOOTSTRAP_HYP = P.student_test_detok if METRIC == design.DETOK else P.student_test_hyp
+BOOTSTRAP_REF = DETOK_REFERENCE if METRIC == design.DETOK else layout.fill(P.text, corpus="base", split="test", lang=TRG)
 
 
 wildcard_constraints:
-    direction=sc.name_regex(list(DIRECTIONS.values())),
-    dataset=sc.name_regex(list(config["datasets"])),
-    reference=sc.name_regex(list(config["datasets"])),
-    architecture=f"{sc.name_regex(list(config['architectures']))}|{sc.GRID_NAME.pattern}",
+    direction=layout.name_regex(list(DIRECTIONS.values())),
+    dataset=layout.name_regex(list(config["datasets"])),
+    reference=layout.name_regex(list(config["datasets"])),
+    architecture=f"{layout.name_regex(list(config['architectures']))}|{design.GRID_NAME.pattern}",
     dropout="dropout|nodropout",
     checkpoints="[0-9]+",
     trial="[0-9]+",
     shard="[0-9]+",
-    part=sc.name_regex(list(PARTS)),
-    model=sc.model_regex(),
+    part=layout.name_regex(list(PARTS)),
+    model=layout.model_regex(),
     split="train|dev|test",
     lang="[a-z]{2,3}",
-    normalize="|".join(sc.FILTER_NORMALIZE),
+    normalize="|".join(design.FILTER_NORMALIZE),
     size="[0-9]+",
     corpus="[A-Za-z0-9][A-Za-z0-9_+.-]*",
 
 
-fill = sc.fill  # a path pattern with some wildcards filled in and the others left as wildcards
+fill = layout.fill  # a path pattern with some wildcards filled in and the others left as wildcards
 
 
 def _stem(rule_name, wildcard_names):
@@ -338,7 +336,7 @@ def langs_of(direction):
 def teacher_data(wildcards):
     """A teacher's BPE training and validation files (the teacher architecture's size, base corpus); any member of
     an ensemble trains on the same."""
-    source, target = langs_of(sc.parse_model(teacher_member(wildcards))["direction"])
+    source, target = langs_of(layout.parse_model(teacher_member(wildcards))["direction"])
     bpe = lambda split, lang: fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=lang)
     return {
         "source": bpe("train", source),
@@ -351,10 +349,10 @@ def teacher_data(wildcards):
 
 def student_of(wildcards, dataset=None):
     """The student of a rule's wildcards (`dataset`: the same student on another dataset)."""
-    return sc.Student(
+    return design.Student(
         wildcards.architecture,
         dataset or wildcards.dataset,
-        sc.parse_dropout(wildcards.dropout),
+        design.parse_dropout(wildcards.dropout),
         int(wildcards.checkpoints),
         int(wildcards.trial),
     )
@@ -362,7 +360,7 @@ def student_of(wildcards, dataset=None):
 
 def student_data(wildcards):
     """A student's BPE training data (its dataset) and validation data (base dev), at its size."""
-    size = sc.architecture(config, wildcards.architecture)["num-words"]
+    size = design.architecture(config, wildcards.architecture)["num-words"]
     bpe = lambda corpus, split, lang: fill(P.bpe_text, size=size, corpus=corpus, split=split, lang=lang)
     return {
         "source": bpe(wildcards.dataset, "train", SRC),
@@ -374,7 +372,7 @@ def student_data(wildcards):
 
 
 def model_folder(model):
-    """The Sockeye folder of a model name (sc.TEACHER or sc.STUDENT filled in); never a declared output (see
+    """The Sockeye folder of a model name (layout.TEACHER or layout.STUDENT filled in); never a declared output (see
     scripts/train_model.py)."""
     return fill(P.model_dir, model=model)
 
@@ -382,7 +380,7 @@ def model_folder(model):
 def model_folders(model):
     """The Sockeye folders of a model name, as a list: its own, or an ensemble's members' (translate.py's
     --model-dir takes them all)."""
-    return [model_folder(m) for m in sc.decoding_members(config, model)]
+    return [model_folder(m) for m in layout.decoding_members(config, model)]
 
 
 def model_dir(wildcards):
@@ -392,39 +390,39 @@ def model_dir(wildcards):
 
 def model_done(wildcards):
     """The completion file of a `{model}`'s training; an ensemble's: its members'."""
-    return [fill(P.model_done, model=m) for m in sc.decoding_members(config, wildcards.model)]
+    return [fill(P.model_done, model=m) for m in layout.decoding_members(config, wildcards.model)]
 
 
 def teacher_dir(wildcards):
     """The Sockeye folder of the `{direction}` teacher (member 1 of an ensemble)."""
-    return model_folder(sc.teacher_model(wildcards.direction))
+    return model_folder(layout.teacher_model(wildcards.direction))
 
 
 def distilling_dir(wildcards):
     """The Sockeye folder(s) that decode for the `{direction}` teacher: the teacher's, or its ensemble's members'
     (teacher.ensemble), as a list."""
-    return model_folders(sc.distilling_model(config, wildcards.direction))
+    return model_folders(layout.distilling_model(config, wildcards.direction))
 
 
 def teacher_members_done(wildcards):
     """The completion files of the `{direction}` teacher's members (one: the teacher's)."""
-    return [fill(P.model_done, model=m) for m in sc.member_models(config, wildcards.direction)]
+    return [fill(P.model_done, model=m) for m in layout.member_models(config, wildcards.direction)]
 
 
 def distilling_hyp(pattern):
     """An input function: `pattern` (P.test_hyp, P.dev_hyp) of the model that decodes for `{direction}`."""
-    return lambda wildcards: fill(pattern, model=sc.distilling_model(config, wildcards.direction))
+    return lambda wildcards: fill(pattern, model=layout.distilling_model(config, wildcards.direction))
 
 
 def member_hyps(pattern):
     """An input function: `pattern` (P.test_hyp, P.dev_hyp) of each member of the `{direction}` teacher."""
-    return lambda wildcards: [fill(pattern, model=m) for m in sc.member_models(config, wildcards.direction)]
+    return lambda wildcards: [fill(pattern, model=m) for m in layout.member_models(config, wildcards.direction)]
 
 
 def member_options(wildcards, input):
     """scripts/evaluate.py's options for an ensemble's members: the mode, then per member its name, folder, test
     and dev translations."""
-    models = sc.member_models(config, wildcards.direction)
+    models = layout.member_models(config, wildcards.direction)
     options = ["--ensemble-mode", ENSEMBLE_MODE]
     for model, test, dev in zip(models, input.member_hyps, input.member_dev_hyps, strict=True):
         options += ["--member", model, model_folder(model), test, dev]
@@ -433,20 +431,20 @@ def member_options(wildcards, input):
 
 def teacher_member(wildcards):
     """The `{model}` name of train_teacher's `{teacher}`: `teacher/de-en` (member 1), `teacher/de-en.m2`."""
-    return fill(sc.TEACHERS, teacher=wildcards.teacher)
+    return fill(layout.TEACHERS, teacher=wildcards.teacher)
 
 
 def student_dir(wildcards):
     """The Sockeye folder of the student of these wildcards."""
-    return model_folder(sc.student_model(student_of(wildcards)))
+    return model_folder(layout.student_model(student_of(wildcards)))
 
 
 def bpe_source(model, split):
     """The BPE source of `split` that a `{model}` translates: its size, its input language."""
-    info = sc.parse_model(model)
+    info = layout.parse_model(model)
     if info["kind"] != "student":  # a teacher, a member of its ensemble, the ensemble
         return fill(P.bpe_text, size=TEACHER_SIZE, corpus="base", split=split, lang=langs_of(info["direction"])[0])
-    size = sc.architecture(config, info["architecture"])["num-words"]
+    size = design.architecture(config, info["architecture"])["num-words"]
     return fill(P.bpe_text, size=size, corpus="base", split=split, lang=SRC)
 
 
@@ -460,16 +458,16 @@ def dev_source(wildcards):
 
 def part_files(part, lang):
     """One side of a dataset part: the real bitext (base) or a part of the table (config `parts`)."""
-    if part == sc.BASE:
+    if part == design.BASE:
         return fill(P.text, corpus="base", split="train", lang=lang)
-    return fill(P.distill_part, direction=sc.part_direction(config, PARTS[part]), part=part, lang=lang)
+    return fill(P.distill_part, direction=design.part_direction(config, PARTS[part]), part=part, lang=lang)
 
 
 def gather_inputs(wildcards):
     """A part's teacher's shards (inputs and JSON outputs, in order), the word-level sentences it translated
     and, for an oracle part, the real other side."""
     part, direction = PARTS[wildcards.part], wildcards.direction
-    if sc.part_direction(config, part) != direction:
+    if design.part_direction(config, part) != direction:
         raise WorkflowError(f"part {part.name} is written by the {part.teacher} teacher, not by {direction}")
     source, target = langs_of(direction)
     inputs = {
@@ -477,7 +475,7 @@ def gather_inputs(wildcards):
         "shards_out": expand(P.shard_out, direction=direction, shard=SHARDS),
         "words": fill(P.text, corpus="base", split="train", lang=source),
     }
-    if part.hypothesis == sc.ORACLE:
+    if part.hypothesis == design.ORACLE:
         inputs["reference"] = fill(P.text, corpus="base", split="train", lang=target)
     return inputs
 
@@ -509,7 +507,7 @@ def score_inputs(wildcards):
     (after its BLEU floor), reading the part's hypotheses and scoring the real sentences, both in its BPE."""
     part = PARTS[wildcards.part]
     real, hyp = langs_of(wildcards.direction)
-    scorer = sc.filter_scorer(config, part)
+    scorer = design.filter_scorer(config, part)
     return {
         "done": fill(P.teacher_done, direction=scorer),
         "score": ancient(fill(P.teacher_score, direction=scorer)),  # the floor's gate, as in rule distill
@@ -540,7 +538,7 @@ def dataset_parts(wildcards):
 @functools.cache
 def table_runs(table):
     """The run files of a table's students."""
-    return [fill(P.run, **s.wildcards) for s in sc.students(config, [table])]
+    return [fill(P.run, **s.wildcards) for s in design.students(config, [table])]
 
 
 @functools.cache
@@ -552,7 +550,7 @@ def grid_runs(section):
 def table_significance(table):
     """A table's paired bootstrap results (each compared student against the baseline dataset's)."""
     reference = config["evaluation"]["significance"]["baseline"]
-    return [fill(P.significance, reference=reference, **s.wildcards) for s in sc.compared_students(config, table)]
+    return [fill(P.significance, reference=reference, **s.wildcards) for s in design.compared_students(config, table)]
 
 
 def table_spec(table):
@@ -561,7 +559,7 @@ def table_spec(table):
     spec = config["tables"][table]
     return json.dumps({
         "datasets": spec["datasets"],
-        "columns": [{"architecture": c["architecture"], "dropout": sc.dropout_label(c["dropout"])}
+        "columns": [{"architecture": c["architecture"], "dropout": design.dropout_label(c["dropout"])}
                     for c in spec["columns"]],
         "alpha": config["evaluation"]["significance"]["alpha"],
         "metric": METRIC,
@@ -572,7 +570,7 @@ def table_spec(table):
 # The claims (config `claims`): the students (their run files, and the test translations and reference that the
 # verdicts' bootstrap scores, as the paired bootstrap does), the paired bootstrap results (against baseline,
 # shared with the tables'; combined against kd, the claims' own) and the target-side statistics of baseline and kd.
-CLAIM_STUDENTS, CLAIM_COMPARISONS = sc.claim_students(config)
+CLAIM_STUDENTS, CLAIM_COMPARISONS = design.claim_students(config)
 CLAIMS = config.get("claims") or {}
 
 
@@ -590,7 +588,7 @@ def claims_spec():
     """What scripts/claims.py needs beside its files, as JSON (config `claims` with its verdicts' settings, the
     level, the target side, the metric and its tokenization)."""
     spec = {key: CLAIMS[key] for key in ("architecture", "baseline", "kd", "combined", "augmented")}
-    return json.dumps({**spec, **sc.claim_settings(config), "alpha": config["evaluation"]["significance"]["alpha"],
+    return json.dumps({**spec, **design.claim_settings(config), "alpha": config["evaluation"]["significance"]["alpha"],
                        "lang": TRG, "metric": METRIC, "tokenize": config["evaluation"]["bleu_tokenize"]})
 
 
@@ -609,13 +607,13 @@ def reported(paths, name, category):
 
 # ---- Targets ---------------------------------------------------------------------------------------------
 BPE_TARGETS = expand(
-    P.bpe_text, size=sc.bpe_sizes(config), corpus="base", split=SPLITS, lang=LANGS
+    P.bpe_text, size=design.bpe_sizes(config), corpus="base", split=SPLITS, lang=LANGS
 )
 STATS_TARGETS = expand(P.stats, corpus=["base"])  # the datasets' statistics come with table2
 TABLES = [t for t in ("table1", "table2", "table3") if t == "table2" or t in config["tables"]]
 CLAIMS_OUTPUTS = expand(P.table, table="claims", ext=["csv", "md"]) if CLAIMS else []
 # The grid's students (A.1): `search` for Figure 2, `compare` for Figure 3 (a model in both is trained once)
-GRID_STUDENTS = {section: sc.grid_students(config, section) for section in ("search", "compare")}
+GRID_STUDENTS = {section: design.grid_students(config, section) for section in ("search", "compare")}
 GRID_RUNS = sorted({fill(P.run, **s.wildcards) for students in GRID_STUDENTS.values() for s in students})
 # Figure 1 shows Table 3's students; Figures 2 and 3 the grid's, when the grid has architectures.
 FIGURES = [

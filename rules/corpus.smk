@@ -84,7 +84,7 @@ rule extract_ted:
 
 # corpus.max_line_chars reaches the job as $SLKD_MAX_LINE_CHARS (common.smk): a check that changes no output,
 # so changing it reruns nothing. With corpus.drop_eval_overlap the train split also reads the prepared dev and
-# test texts, whose pairs it drops (sc.drop_eval_texts): an option that depends on the wildcards alone, so that
+# test texts, whose pairs it drops (layout.drop_eval_texts): an option that depends on the wildcards alone, so that
 # changing the key reruns train only; without it the inputs and the command are those of before.
 rule prepare_corpus:
     """Check both sides (UTF-8, no control character, no empty or invisible line, equal counts, line length in
@@ -94,7 +94,7 @@ rule prepare_corpus:
         unpack(
             lambda wildcards: {
                 **raw_pair(wildcards),
-                "evals": [path for pair in sc.drop_eval_texts(config, wildcards.split).values() for path in pair],
+                "evals": [path for pair in layout.drop_eval_texts(config, wildcards.split).values() for path in pair],
             }
         ),
     output:
@@ -106,7 +106,7 @@ rule prepare_corpus:
         trg=lambda wildcards: TRG,
         max_len=lambda wildcards: CORPUS["max_len"] if wildcards.split == "train" else 0,
         max_line_len=CORPUS["max_line_len"],
-        options=lambda wildcards: PREPARE_FLAGS + sc.drop_eval_options(config, wildcards.split),
+        options=lambda wildcards: PREPARE_FLAGS + layout.drop_eval_options(config, wildcards.split),
     log:
         log_path("prepare_corpus", "split"),
     conda:

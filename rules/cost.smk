@@ -4,7 +4,9 @@
 # the run used (GPU samples, SLURM efficiency reports) where it left records. It reads no other job's output and
 # trains nothing: `snakemake cost` on a fresh clone takes seconds.
 
-import cost as cost_model
+from slkd.cost import rates as cost_rates  # noqa: E402
+
+INTERPRETER_KEYS = {keys["python"] for keys in backends.keys().values()}  # each trainer backend's interpreter
 
 
 rule cost:
@@ -16,11 +18,11 @@ rule cost:
     params:
         # everything but the interpreters, which the profiles set: switching profiles does not redo the estimate
         config=lambda wildcards: json.dumps(
-            {k: v for k, v in config.items() if k not in ("sockeye_python", "sockeye3_python")}, sort_keys=True
+            {k: v for k, v in config.items() if k not in INTERPRETER_KEYS}, sort_keys=True
         ),
         # changes when finished jobs add or change logs, benchmark files or GPU samples, a SLURM run its
         # efficiency report, or the GPU check its results file: `snakemake cost` estimates again
-        measured=lambda wildcards: cost_model.measurement_stamp(config),
+        measured=lambda wildcards: cost_rates.measurement_stamp(config),
     log:
         log_path("cost"),
     conda:

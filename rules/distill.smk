@@ -39,7 +39,7 @@ rule distill:
         model_dir=distilling_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
-        nbest=lambda wildcards: sc.nbest(config, TEACHER_OF[wildcards.direction]),
+        nbest=lambda wildcards: design.nbest(config, TEACHER_OF[wildcards.direction]),
         backend=TEACHER_BACKEND,
         device=DEVICE,
         **ENSEMBLE_PARAMS,
@@ -73,7 +73,7 @@ rule gather_part:
         trg=fill(P.distill_part, lang=TRG),
         report=P.distill_report,
     wildcard_constraints:
-        part=sc.name_regex(UNFILTERED),  # a filtered part comes from filter_part
+        part=layout.name_regex(UNFILTERED),  # a filtered part comes from filter_part
     params:
         options=gather_options,
         outdir=lambda wildcards: fill(P.distill_dir, direction=wildcards.direction),
@@ -109,7 +109,7 @@ rule score_part:
     output:
         P.part_scores,
     params:
-        model_dir=lambda wildcards: model_folder(sc.teacher_model(sc.filter_scorer(config, PARTS[wildcards.part]))),
+        model_dir=lambda wildcards: model_folder(layout.teacher_model(design.filter_scorer(config, PARTS[wildcards.part]))),
         batch=DECODING["batch_size"],
         backend=TEACHER_BACKEND,
         device=DEVICE,
@@ -142,7 +142,7 @@ rule filter_part:
         trg=fill(P.distill_part, lang=TRG),
         report=P.distill_report,
     wildcard_constraints:
-        part=sc.name_regex(FILTERED),
+        part=layout.name_regex(FILTERED),
     params:
         outdir=lambda wildcards, output: str(Path(output.src).parent),
         drop=lambda wildcards: PARTS[wildcards.part].drop,

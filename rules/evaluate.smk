@@ -44,7 +44,7 @@ rule evaluate:
         **({"detok": P.student_test_detok} if DETOK else {}),
     params:
         model_dir=student_dir,
-        model=lambda wildcards: sc.student_model(student_of(wildcards)),
+        model=lambda wildcards: layout.student_model(student_of(wildcards)),
         tokenize=config["evaluation"]["bleu_tokenize"],
         detok=(lambda wildcards, input, output: ["--detok-ref", input.detok_ref, "--detok-output", output.detok,
                                                  "--lang", TRG]) if DETOK else [],
@@ -79,8 +79,8 @@ rule paired_bootstrap:
         tokenize=config["evaluation"]["bleu_tokenize"],
         samples=config["evaluation"]["significance"]["samples"],
         seed=config["evaluation"]["significance"]["seed"],
-        model=lambda wildcards: sc.student_model(student_of(wildcards)),
-        baseline=lambda wildcards: sc.student_model(student_of(wildcards, dataset=wildcards.reference)),
+        model=lambda wildcards: layout.student_model(student_of(wildcards)),
+        baseline=lambda wildcards: layout.student_model(student_of(wildcards, dataset=wildcards.reference)),
         format=significance.FORMAT,  # a new format of the results writes them again
     log:
         log_path("paired_bootstrap", "reference", "architecture", "dataset", "dropout", "checkpoints", "trial"),

@@ -11,8 +11,8 @@ rule train_student:
         P.student_done,
     params:
         model_dir=student_dir,
-        flags=lambda wildcards: json.dumps(sc.student_flags(config, student_of(wildcards))),
-        backend=lambda wildcards: sc.backend_of(config, wildcards.architecture),
+        flags=lambda wildcards: json.dumps(training_flags.student_flags(config, student_of(wildcards))),
+        backend=lambda wildcards: design.backend_of(config, wildcards.architecture),
         device=DEVICE,
     threads: THREADS
     resources:
@@ -24,6 +24,6 @@ rule train_student:
     benchmark:
         benchmark_path("train_student", "architecture", "dataset", "dropout", "checkpoints", "trial")
     conda:
-        lambda wildcards: trainer_env(sc.backend_of(config, wildcards.architecture))
+        lambda wildcards: trainer_env(design.backend_of(config, wildcards.architecture))
     shell:
         TRAIN_MODEL

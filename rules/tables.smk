@@ -44,7 +44,7 @@ use rule table3 as table1 with:
 rule table2:
     """Table 2: tokens and vocabulary of each dataset's target side."""
     input:
-        lambda wildcards: expand(P.stats, corpus=sc.datasets_used(config)),
+        lambda wildcards: expand(P.stats, corpus=design.datasets_used(config)),
     output:
         reported(table_outputs("table2"), "table2", "Tables"),
     params:

@@ -11,12 +11,12 @@ rule train_teacher:
     input:
         unpack(teacher_data),
     output:
-        fill(P.model_done, model=sc.TEACHERS),
+        fill(P.model_done, model=layout.TEACHERS),
     wildcard_constraints:
-        teacher=sc.name_regex(MEMBER_LABELS),  # the teachers (member 1: `de-en`) and members 2..N (`de-en.m2`)
+        teacher=layout.name_regex(MEMBER_LABELS),  # the teachers (member 1: `de-en`) and members 2..N (`de-en.m2`)
     params:
         model_dir=lambda wildcards: model_folder(teacher_member(wildcards)),
-        flags=lambda wildcards: json.dumps(sc.teacher_flags(config, sc.member_number(teacher_member(wildcards)))),
+        flags=lambda wildcards: json.dumps(training_flags.teacher_flags(config, layout.member_number(teacher_member(wildcards)))),
         backend=TEACHER_BACKEND,
         device=DEVICE,
     threads: THREADS
@@ -51,7 +51,7 @@ rule score_teacher:
         **({"members": member_options} if ENSEMBLES else {"model_dir": teacher_dir}),
         tokenize=config["evaluation"]["bleu_tokenize"],
         min_bleu=config["teacher"]["min_bleu"],
-        model=lambda wildcards: sc.distilling_model(config, wildcards.direction),
+        model=lambda wildcards: layout.distilling_model(config, wildcards.direction),
         format=evaluate.FORMAT,  # a new format of the score files writes them again
     log:
         log_path("score_teacher", "direction"),

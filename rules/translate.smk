@@ -46,7 +46,7 @@ use rule translate_test as translate_dev with:
     output:
         P.dev_hyp,
     wildcard_constraints:
-        model=sc.model_regex(sc.TEACHER_KINDS),  # a teacher, a member of its ensemble, the ensemble
+        model=layout.model_regex(layout.TEACHER_KINDS),  # a teacher, a member of its ensemble, the ensemble
     resources:
         gpu=0,  # profiles/slurm: 1
         runtime=RUNTIME["translate_dev"],

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 import sys
 from pathlib import Path
 
+from slkd.text import debpe_line
+
 SEPARATOR = "@@"
-_JOINT = re.compile(r"@@( |$)")
 
 
 def learn(train: str | Path, codes: str | Path, size: int) -> None:
@@ -42,11 +42,6 @@ def apply(codes: str | Path, infile: str | Path, outfile: str | Path) -> None:
     with open(infile, encoding="utf-8") as src, open(outfile, "w", encoding="utf-8", newline="\n") as out:
         for line in src:
             out.write(bpe.process_line(line) if bpe else " ".join(line.split()) + "\n")
-
-
-def debpe_line(line: str) -> str:
-    """Join subwords: `ver@@ stehen` → `verstehen`."""
-    return _JOINT.sub("", line)
 
 
 def debpe(infile: str | Path, outfile: str | Path | io.TextIOBase) -> None:

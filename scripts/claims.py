@@ -19,7 +19,7 @@ and the Markdown says which it is, with its sacrebleu signature.
 
 Verdicts (scripts/verdict.py): a comparison's effect is the mean over its trials of the metric's difference
 (system − reference; for the gains, the gain without dropout − the gain with dropout), computed from the students'
-test translations (`--hyp`: the BPE ones, or the detokenized ones for bleu_detok, as slkd_config's layout names
+test translations (`--hyp`: the BPE ones, or the detokenized ones for bleu_detok, as slkd.layout names
 them, in any order) against `--ref`; its interval is a pooled paired bootstrap over the test sentences (`samples`
 resamples drawn with `seed`, each applied to every trial's students) at `confidence`. Supported when the interval
 lies above 0 (base+kd>=kd: above −`margin`), contradicted when it lies below, undecided otherwise. The vocabulary
@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import verdict as vd
-from evaluate import metric as metric_scorer
-from evaluate import read_references, read_translations
-from results import ResultFileError, key_results, read_result
-from slkd_config import CLAIM_DEFAULTS, dropout_label, model_student, translation_student
-from tables import DESCRIPTION, LABEL, p_text
+from slkd import verdict as vd
+from slkd.design import CLAIM_DEFAULTS, dropout_label
+from slkd.layout import model_student, translation_student
+from slkd.results import DESCRIPTION, LABEL, ResultFileError, key_results, p_text, read_result
+from slkd.scoring import metric as metric_scorer
+from slkd.scoring import read_references, read_translations
 
 FORMAT = 3  # bump with any change of HEADER or of the lines' meaning: the rule's parameter, so claims are rewritten
 HEADER = ["claim", "scope", "statement", "metric", "verdict", "effect", "ci_low", "ci_high", "margin", "value",
@@ -55,7 +55,7 @@ NOT_ANSWERED = "not answered"
 
 @dataclass(frozen=True)
 class Bootstrap:
-    """How the verdicts are reached (config `claims`, slkd_config.CLAIM_DEFAULTS): the metric's sacrebleu object,
+    """How the verdicts are reached (config `claims`, slkd.design.CLAIM_DEFAULTS): the metric's sacrebleu object,
     the resamples, their seed, the intervals' confidence and the non-inferiority margin (the metric's points)."""
 
     scorer: Any

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from corpus_check import CorpusError, read_parallel, write_lines
+from slkd.corpus_check import CorpusError, read_parallel, write_lines
 
 
 def concat(parts: list[tuple[str | Path, str | Path]], src_out: str | Path, trg_out: str | Path) -> int:

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from corpus_check import overlap_report, read_parallel
+from slkd.corpus_check import overlap_report, read_parallel
 
 # How many of the overlapping pairs the console names (the output names up to corpus_check.OVERLAP_EXAMPLES a split)
 CONSOLE_EXAMPLES = 3

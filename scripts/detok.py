@@ -18,15 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from corpus_check import CorpusError, read_lines, write_lines
-
-
-def detokenize(lines: list[str], lang: str) -> list[str]:
-    """Moses-detokenized lines (sacremoses, `lang` the text's language); an empty line stays empty."""
-    from sacremoses import MosesDetokenizer
-
-    detokenizer = MosesDetokenizer(lang=lang)
-    return [detokenizer.detokenize(line.split(), return_str=True) for line in lines]
+from slkd.corpus_check import CorpusError, read_lines, write_lines
+from slkd.text import detokenize
 
 
 def reference(tokenized: str | Path, lang: str, raw: str | Path | None = None, lowercase: bool = False) -> list[str]:

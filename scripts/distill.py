@@ -33,8 +33,9 @@ import math
 import sys
 from pathlib import Path
 
-from bpe import debpe_line
-from corpus_check import CorpusError, blank, count_lines, read_lines, write_lines
+from slkd.corpus_check import CorpusError, blank, count_lines, read_lines, write_lines
+from slkd.formats import nbest_line
+from slkd.text import debpe_line
 
 
 def split(infile: str | Path, shards: int, outdir: str | Path) -> list[Path]:
@@ -59,10 +60,9 @@ def read_nbest(json_path: str | Path, expected: int) -> list[list[str]]:
     with open(json_path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             try:
-                obj = json.loads(line)
+                translations = nbest_line(line)
             except json.JSONDecodeError as err:
                 raise CorpusError(f"{json_path}:{number}: not a JSON line ({err.msg})") from None
-            translations = obj.get("translations") or [obj.get("translation", "")]
             hyps.append([debpe_line(t.strip()) for t in translations])
     if len(hyps) != expected:
         raise CorpusError(f"{json_path} has {len(hyps)} lines but its input has {expected}")

@@ -21,7 +21,7 @@ the ensemble's (the floor applies to it), `parameters` its members' together (no
 `members` holds each member as a model is scored, with its dev BLEU (`dev`); `ensemble_mode` says how the
 members were combined.
 
-The output names its model (`--model`, a name of slkd_config's layout) and, for a student, the student's
+The output names its model (`--model`, a name of slkd.layout) and, for a student, the student's
 coordinates, so that the table and figure scripts key run files by what they say. FORMAT numbers the output's
 fields (RUN_FIELDS): the rules pass it as a parameter, so a new format rewrites every run file.
 """
@@ -30,141 +30,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import slkd_config as sc
-import trainers
-from bpe import debpe_line
-from detok import detokenize
+from slkd.formats import best_checkpoint, read_metrics, read_parameters
+from slkd.scoring import NO_DETOK, model_fields, read_pair, read_references, score, score_detok
+from slkd.text import detokenize
 
 FORMAT = 3  # bump with any change of RUN_FIELDS or of their meaning (tests/test_stages.py pins the pair)
 RUN_FIELDS = ("format", "model", "student", "bleu", "bleu_signature", "chrf", "chrf_signature", "bleu_detok",
               "bleu_detok_signature", "sentences", "empty_hypotheses", "best_checkpoint", "checkpoints", "ppl_train",
               "ppl_val", "parameters", "curve")
-
-
-def model_fields(model: str) -> dict[str, Any]:
-    """The fields that name a model in a run file: its name and, for a student, its coordinates (numbers as
-    numbers); a name outside the layout has no coordinates."""
-    try:
-        info = sc.parse_model(model)
-    except ValueError:
-        return {"model": model, "student": None}
-    if info["kind"] != "student":
-        return {"model": model, "student": None}
-    student = sc.model_student(model)
-    return {"model": model, "student": {**student.wildcards, "checkpoints": student.checkpoints,
-                                        "trial": student.trial}}
-
-
-def read_metrics(model_dir: str | Path) -> list[dict[str, float]]:
-    """Sockeye's `metrics` file: one row per checkpoint, `N<TAB>name=value<TAB>...`."""
-    rows = []
-    for line in (Path(model_dir) / "metrics").read_text(encoding="utf-8").splitlines():
-        fields = line.split("\t")
-        row: dict[str, float] = {"checkpoint": int(fields[0])}
-        for field in fields[1:]:
-            name, _, value = field.partition("=")
-            try:
-                row[name] = float(value)
-            except ValueError:
-                continue
-        rows.append(row)
-    return rows
-
-
-# The trainers' log lines that give the number of parameters (Sockeye 1.18: `Total # of parameters: N`;
-# Sockeye 3: `# of parameters: N | trainable: ...`)
-PARAMETERS = [backend.PARAMETERS for backend in trainers.BACKENDS.values()]
-
-
-def read_parameters(model_dir: str | Path) -> int | None:
-    """The model's size from the trainer's `log` (the last count it logged), None if not logged."""
-    log = Path(model_dir) / "log"
-    if not log.is_file():
-        return None
-    found = None
-    with open(log, encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            for pattern in PARAMETERS:
-                match = pattern.search(line)
-                if match:
-                    found = int(re.sub(r"\D", "", match.group(1)))
-    return found
-
-
-def best_checkpoint(rows: list[dict[str, float]]) -> dict[str, float]:
-    """The row of the lowest validation perplexity (the first one on ties, as Sockeye keeps it)."""
-    with_val = [r for r in rows if "perplexity-val" in r]
-    if not with_val:
-        raise ValueError("the metrics file has no perplexity-val")
-    return min(with_val, key=lambda r: r["perplexity-val"])
-
-
-def metric(name: str, tokenize: str = "none") -> Any:
-    """The sacrebleu metric object of a metric's name (slkd_config.METRICS), the one place that builds them for
-    the run files and the paired bootstrap (scripts/significance.py): `bleu` with `tokenize` (none: tokenized
-    BLEU on tokenized text, which is the point here: no "forgot to detokenize" warning), `bleu_detok` with
-    sacrebleu's defaults (13a), `chrf` (chrF2)."""
-    from sacrebleu.metrics import BLEU, CHRF
-
-    if name == "bleu":
-        return BLEU(tokenize=tokenize, force=tokenize == "none")
-    if name == "bleu_detok":
-        return BLEU()
-    if name == "chrf":
-        return CHRF()
-    raise ValueError(f"unknown metric {name!r} (known: {', '.join(sc.METRICS)})")
-
-
-def score(hyps: list[str], refs: list[str], tokenize: str) -> dict[str, Any]:
-    """BLEU and chrF with their sacrebleu signatures."""
-    bleu, chrf = metric("bleu", tokenize), metric("chrf")
-    b, c = bleu.corpus_score(hyps, [refs]), chrf.corpus_score(hyps, [refs])
-    return {
-        "bleu": round(b.score, 2),
-        "bleu_signature": str(bleu.get_signature()),
-        "bleu_detail": str(b),
-        "chrf": round(c.score, 2),
-        "chrf_signature": str(chrf.get_signature()),
-    }
-
-
-def score_detok(hyps: list[str], refs: list[str]) -> dict[str, Any]:
-    """Detokenized BLEU: sacrebleu's defaults (13a) on detokenized hypotheses and references, with its signature."""
-    bleu = metric("bleu_detok")
-    return {"bleu_detok": round(bleu.corpus_score(hyps, [refs]).score, 2),
-            "bleu_detok_signature": str(bleu.get_signature())}
-
-
-NO_DETOK = {"bleu_detok": None, "bleu_detok_signature": None}
-
-
-def read_hypotheses(path: str | Path) -> list[str]:
-    """De-BPE'd test translations, one per line, as they are scored."""
-    return [debpe_line(line.rstrip("\n")).strip() for line in open(path, encoding="utf-8")]
-
-
-def read_references(path: str | Path) -> list[str]:
-    """Tokenized references, one per line."""
-    return [line.rstrip("\n") for line in open(path, encoding="utf-8")]
-
-
-def read_translations(path: str | Path, metric_name: str = "bleu") -> list[str]:
-    """A student's test translations as a metric scores them: detokenized ones (`bleu_detok`: evaluate's
-    --detok-output) as they are, BPE ones de-BPE'd (`bleu`, `chrf`)."""
-    return read_references(path) if metric_name == sc.DETOK else read_hypotheses(path)
-
-
-def read_pair(hyp: str | Path, ref: str | Path) -> tuple[list[str], list[str]]:
-    """De-BPE'd translations and their references, checked to have as many lines."""
-    hyps, refs = read_hypotheses(hyp), read_references(ref)
-    if len(hyps) != len(refs):
-        raise ValueError(f"{hyp} has {len(hyps)} lines but {ref} has {len(refs)}")
-    return hyps, refs
 
 
 def evaluate(

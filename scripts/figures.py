@@ -24,7 +24,7 @@ from typing import Any
 
 import matplotlib
 import pandas as pd
-from results import ResultFileError, key_results
+from slkd.results import ResultFileError, key_results
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -30,7 +30,7 @@ import os
 import sys
 from pathlib import Path
 
-from corpus_check import (
+from slkd.corpus_check import (
     CorpusError,
     overlap_report,
     read_pair,

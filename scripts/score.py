@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-import sockeye_jobs
-from corpus_check import count_lines
+from slkd import sockeye_jobs
+from slkd.corpus_check import count_lines
 
 LENGTH_PENALTY_ALPHA = {"length": "1.0", "none": "0.0"}
 

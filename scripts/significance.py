@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import metric, model_fields, read_references, read_translations
-from slkd_config import METRICS
+from slkd.design import METRICS
+from slkd.scoring import metric, model_fields, read_references, read_translations
 
 FORMAT = 3  # bump with any change of SIGNIFICANCE_FIELDS or of their meaning (tests/test_stages.py pins it)
 SIGNIFICANCE_FIELDS = ("format", "model", "student", "baseline_model", "system", "baseline", "metric", "score",

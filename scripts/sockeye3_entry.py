@@ -20,7 +20,7 @@ import importlib.metadata
 import os
 import sys
 
-import torch_portable
+from slkd import torch_portable
 from sockeye_entry import COMMANDS, dispatch
 
 EXPECTED = {"sockeye": "3.1.34", "torch": "2.", "sacrebleu": "2."}
@@ -56,7 +56,7 @@ def check() -> int:
 
 def check_flags() -> int:
     """``--check-flags``: the request on stdin against Sockeye 3's parser (scripts/sockeye_flags.py)."""
-    import sockeye_flags
+    from slkd import sockeye_flags
 
     return sockeye_flags.serve(EXPECTED["sockeye"])
 

@@ -161,7 +161,7 @@ def run(command: str, args: list[str]) -> None:
 
 def check_flags() -> int:
     """``--check-flags``: the request on stdin against Sockeye 1.18's parser (scripts/sockeye_flags.py)."""
-    import sockeye_flags
+    from slkd import sockeye_flags
 
     return sockeye_flags.serve(EXPECTED["sockeye"], DRIVER_LIBRARIES)
 

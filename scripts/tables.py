@@ -30,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from results import ResultFileError, key_results
+from slkd.results import DESCRIPTION, LABEL, ResultFileError, key_results, p_text
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:
@@ -52,9 +52,6 @@ def load_runs(paths: list[str | Path]) -> dict[tuple[str, str, str], dict[int, d
 
 
 DAGGER = "†"
-# The metrics a table can show (slkd_config.METRICS): their name in a header and their description in a caption
-LABEL = {"bleu": "BLEU", "bleu_detok": "BLEU (detok.)", "chrf": "chrF"}
-DESCRIPTION = {"bleu": "tokenized test BLEU", "bleu_detok": "detokenized test BLEU", "chrf": "test chrF"}
 
 
 def load_significance(paths: list[str | Path], metric: str = "bleu") -> dict[tuple[str, str, str], dict[int, float]]:
@@ -104,10 +101,6 @@ def load_stats(paths: list[str | Path]) -> dict[str, Path]:
 def marked(text: str, p_values: list[float | None], alpha: float) -> str:
     """The cell's text with a dagger when every trial's p-value is below alpha (none compared: unmarked)."""
     return text + DAGGER if p_values and all(p is not None and p < alpha for p in p_values) else text
-
-
-def p_text(p_values: list[float | None]) -> str:
-    return ";".join("" if p is None else f"{p:.4f}" for p in p_values)
 
 
 def significance_note(tests: dict, alpha: float, per_trial: bool = False, metric: str = "bleu") -> str:

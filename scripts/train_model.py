@@ -42,12 +42,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import disk_space
-import model_lock
-import sockeye_jobs
-import supervise
-from evaluate import best_checkpoint, read_metrics
-from slkd_config import sockeye_args
+from slkd import disk_space, model_lock, sockeye_jobs, supervise
+from slkd.formats import best_checkpoint, read_metrics
+from slkd.training_flags import sockeye_args
 
 NOT_LEARNING_ENV = "SLKD_NOT_LEARNING"
 # Sockeye's (1.18 and 3) names in a model folder

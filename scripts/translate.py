@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-import sockeye_jobs
-from corpus_check import count_lines
+from slkd import sockeye_jobs
+from slkd.corpus_check import count_lines
 
 
 def build_argv(args: argparse.Namespace, job: sockeye_jobs.Job) -> list[str]:

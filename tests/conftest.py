@@ -14,7 +14,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
-import slkd_config  # noqa: E402
+sys.path.insert(0, str(REPO / "tools"))  # the tools that the workflow never runs (tools/)
+from slkd import backends, settings  # noqa: E402
 
 SHARED_CORPORA = Path(os.environ.get("SLKD_SHARED", REPO.parent / "shared")) / "corpora"
 TATOEBA = SHARED_CORPORA / "tatoeba-de-en"
@@ -25,7 +26,7 @@ SOCKEYE3_PYTHON = Path(os.environ.get("SLKD_SOCKEYE3_PYTHON", REPO / ".venv-sock
 
 def load_config(*overrides: str | Path) -> dict[str, Any]:
     """config.yaml merged with override files, as Snakemake merges --configfile."""
-    return slkd_config.load_config(REPO, *overrides)
+    return settings.load_config(REPO, *overrides)
 
 
 def run_workflow(
@@ -72,7 +73,7 @@ def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
 
 TINY = REPO / "config/test-tiny.yaml"
 TINY_TRANSFORMER = (TINY, REPO / "config/test-tiny-transformer.yaml")  # Transformer teachers and a column
-GPU_RULES = set(slkd_config.TRAINER_RULES)  # one GPU each in profiles/slurm
+GPU_RULES = set(backends.TRAINER_RULES)  # one GPU each in profiles/slurm
 
 
 # Folder names as users have them (synced drives, macOS home folders, non-English names): a space and non-ASCII

@@ -10,6 +10,7 @@ from pathlib import Path
 import bpe
 import pytest
 from conftest import REPO
+from slkd import text
 
 pytestmark = pytest.mark.unit
 
@@ -68,5 +69,5 @@ def test_fewer_merges_give_more_subwords(tmp_path: Path) -> None:
 
 
 def test_debpe_line() -> None:
-    assert bpe.debpe_line("ver@@ steh@@ en wir ?") == "verstehen wir ?"
-    assert bpe.debpe_line("ende@@") == "ende"
+    assert text.debpe_line("ver@@ steh@@ en wir ?") == "verstehen wir ?"
+    assert text.debpe_line("ende@@") == "ende"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import claims
 import pytest
-import slkd_config as sc
 import yaml
 from conftest import REPO, load_config
-from evaluate import metric, model_fields, read_translations
+from slkd import design, layout, settings
+from slkd.scoring import metric, model_fields, read_translations
 
 pytestmark = pytest.mark.unit
 
@@ -48,28 +48,28 @@ def translations(refs: list[str], wrong: range, trial: int) -> list[str]:
     return [garble(i, s) if i % 10 in wrong else s for i, s in enumerate(refs)]
 
 
-def student(dataset: str, dropout: str, trial: int) -> sc.Student:
-    return sc.Student("SMALL", dataset, dropout == "dropout", 2, trial)
+def student(dataset: str, dropout: str, trial: int) -> design.Student:
+    return design.Student("SMALL", dataset, dropout == "dropout", 2, trial)
 
 
 def p_value(dataset: str, reference: str, dropout: str, trial: int) -> float:
     return round(0.001 * trial + (0.1 if dropout == "nodropout" else 0) + (0.5 if reference == "kd" else 0), 4)
 
 
-def write_student(folder: Path, s: sc.Student, lines: list[str], ref: Path, metric_name: str = "bleu",
+def write_student(folder: Path, s: design.Student, lines: list[str], ref: Path, metric_name: str = "bleu",
                   **fields: object) -> tuple[str, str, float]:
     """A student's test translations where the layout puts them (detokenized ones for bleu_detok) and its run file
     with their score as evaluate.py writes it (and `fields`): (run file, translations, score)."""
-    layout = sc.paths(str(folder))
-    hyp = Path(sc.fill(layout.student_test_detok if metric_name == sc.DETOK else layout.student_test_hyp,
+    where = layout.paths(str(folder))
+    hyp = Path(layout.fill(where.student_test_detok if metric_name == design.DETOK else where.student_test_hyp,
                        **s.wildcards))
     hyp.parent.mkdir(parents=True, exist_ok=True)
     hyp.write_text("".join(f"{line}\n" for line in lines))
     refs = ref.read_text().splitlines()
     score = round(metric(metric_name).corpus_score(read_translations(hyp, metric_name), [refs]).score, 2)
-    run = Path(sc.fill(layout.run, **s.wildcards))
+    run = Path(layout.fill(where.run, **s.wildcards))
     run.parent.mkdir(parents=True, exist_ok=True)
-    run.write_text(json.dumps({**model_fields(sc.student_model(s)), metric_name: score, **fields}))
+    run.write_text(json.dumps({**model_fields(layout.student_model(s)), metric_name: score, **fields}))
     return str(run), str(hyp), score
 
 
@@ -90,8 +90,8 @@ def write_results(folder: Path, wrong: dict = WRONG, trials: int = 3) -> dict:
                     if dataset != "baseline" else []:
                 test = folder / f"p.{reference}.{dataset}.{dropout}.{trial}.json"
                 test.write_text(json.dumps({
-                    **model_fields(sc.student_model(student(dataset, dropout, trial))),
-                    "baseline_model": sc.student_model(student(reference, dropout, trial)), "metric": "bleu",
+                    **model_fields(layout.student_model(student(dataset, dropout, trial))),
+                    "baseline_model": layout.student_model(student(reference, dropout, trial)), "metric": "bleu",
                     "p_value": p_value(dataset, reference, dropout, trial)}))
                 tests.append(str(test))
     stats = folder / "stats.tsv"
@@ -251,22 +251,22 @@ def test_the_translations_must_be_the_run_files(tmp_path: Path, capsys: pytest.C
 
 def test_the_claims_plan_reuses_the_tables_comparisons_and_adds_combined_against_kd() -> None:
     config = load_config()  # the paper's: Table 3 with SMALL with and without dropout, 3 trials
-    chosen, comparisons = sc.claim_students(config)
-    small = [s for s in sc.students(config, ["table3"]) if s.architecture == "SMALL"]
+    chosen, comparisons = design.claim_students(config)
+    small = [s for s in design.students(config, ["table3"]) if s.architecture == "SMALL"]
     assert chosen == small and len(chosen) == 5 * 2 * 3
     against_baseline = {s for s, reference in comparisons if reference == "baseline"}
-    assert against_baseline == {s for s in sc.compared_students(config, "table3") if s.architecture == "SMALL"}
+    assert against_baseline == {s for s in design.compared_students(config, "table3") if s.architecture == "SMALL"}
     assert sorted(s for s, reference in comparisons if reference == "kd") == [s for s in small
                                                                                if s.dataset == "base+kd"]
-    assert sc.claim_students({**config, "claims": None}) == ([], [])
+    assert design.claim_students({**config, "claims": None}) == ([], [])
 
 
 def test_the_verdicts_settings_and_their_defaults() -> None:
     config = load_config()
-    assert sc.claim_settings(config) == {"margin": 0.5, "confidence": 0.95, "samples": 1000, "seed": 12345}
-    bare = {**config, "claims": {k: v for k, v in config["claims"].items() if k not in sc.CLAIM_DEFAULTS}}
-    assert sc.claim_settings(bare) == sc.CLAIM_DEFAULTS
-    assert sc.claim_settings({**config, "claims": {**config["claims"], "margin": 1.0}})["margin"] == 1.0
+    assert design.claim_settings(config) == {"margin": 0.5, "confidence": 0.95, "samples": 1000, "seed": 12345}
+    bare = {**config, "claims": {k: v for k, v in config["claims"].items() if k not in design.CLAIM_DEFAULTS}}
+    assert design.claim_settings(bare) == design.CLAIM_DEFAULTS
+    assert design.claim_settings({**config, "claims": {**config["claims"], "margin": 1.0}})["margin"] == 1.0
 
 
 @pytest.mark.parametrize(("override", "line"), [
@@ -279,16 +279,16 @@ def test_the_verdicts_settings_and_their_defaults() -> None:
 def test_the_schema_checks_the_verdicts_settings(override: dict, line: str) -> None:
     config = load_config()
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
-    assert sc.schema_error(config, schema) is None
-    assert sc.schema_error(sc.merge_config(config, {"claims": override}), schema) == line
+    assert settings.schema_error(config, schema) is None
+    assert settings.schema_error(settings.merge_config(config, {"claims": override}), schema) == line
 
 
 def test_a_translation_path_names_its_student() -> None:
-    s = sc.Student("SMALL", "base+kd", False, 30, 2)
-    layout = sc.paths("some/outdir")
-    assert sc.translation_student(sc.fill(layout.student_test_hyp, **s.wildcards)) == s
-    assert sc.translation_student(sc.fill(sc.paths(".").student_test_detok, **s.wildcards)) == s
+    s = design.Student("SMALL", "base+kd", False, 30, 2)
+    where = layout.paths("some/outdir")
+    assert layout.translation_student(layout.fill(where.student_test_hyp, **s.wildcards)) == s
+    assert layout.translation_student(layout.fill(layout.paths(".").student_test_detok, **s.wildcards)) == s
     for path in ("data/translations/teacher/de-en/test.bpe", "data/translations/student/SMALL/kd/dropout/ckpt3/"
                  "trial1/dev.bpe", "translations/student/SMALL/kd/dropout/ckpt3/trial1/test.bpe"):
         with pytest.raises(ValueError, match="not a student's test translations"):
-            sc.translation_student(path)
+            layout.translation_student(path)

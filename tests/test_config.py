@@ -6,9 +6,9 @@ import copy
 from pathlib import Path
 
 import pytest
-import slkd_config as sc
 import yaml
 from conftest import REPO, load_config, planned_jobs, run_workflow
+from slkd import backends, checks, design, layout, settings, training_flags
 
 SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 
@@ -16,7 +16,7 @@ SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 @pytest.mark.unit
 def test_paper_config_implies_the_papers_matrix() -> None:
     config = load_config()
-    runs = sc.students(config)
+    runs = design.students(config)
     # Table 3: SMALL 5 datasets x 2 dropout x 3 trials + LARGE 5 x 3 = 45, at 100 checkpoints;
     # Table 1: SMALL 3 datasets x 3 trials at 30 checkpoints.
     assert len(runs) == 54
@@ -24,57 +24,58 @@ def test_paper_config_implies_the_papers_matrix() -> None:
     assert sum(r.checkpoints == 30 for r in runs) == 9
     assert sum(r.architecture == "LARGE" for r in runs) == 15
     assert sum(not r.dropout for r in runs) == 15
-    assert sc.bpe_sizes(config, grid=False) == [500, 10000]
+    assert design.bpe_sizes(config, grid=False) == [500, 10000]
 
 
 @pytest.mark.unit
 def test_trials_and_datasets_change_counts_and_nothing_else() -> None:
     config = load_config()
     config["trials"] = 5
-    assert len(sc.students(config)) == 54 // 3 * 5
+    assert len(design.students(config)) == 54 // 3 * 5
     config = load_config()
     config["tables"]["table3"]["datasets"].remove("base+kd+bt")
-    assert len(sc.students(config)) == 54 - 3 * 3
-    assert "bt" not in sc.parts_used(config)
+    assert len(design.students(config)) == 54 - 3 * 3
+    assert "bt" not in design.parts_used(config)
 
 
 @pytest.mark.unit
 def test_grid_follows_appendix_a1() -> None:
     config = load_config()
-    archs = sc.grid_architectures(config)
+    archs = design.grid_architectures(config)
     # 9 BPE sizes x 4 embed x 2 layers x 2 cells x 4 hidden = 576, less embed 512 or hidden 512 for BPE < 10000:
     # 6 small BPE sizes x 2 x 2 x (4*4 - 3*3) = 168 dropped
     assert len(archs) == 576 - 168
-    assert len({sc.grid_name(a) for a in archs}) == len(archs)
+    assert len({design.grid_name(a) for a in archs}) == len(archs)
     assert not [a for a in archs if a["num-words"] < 10000 and 512 in (a["num-embed"], a["rnn-num-hidden"])]
 
 
 @pytest.mark.unit
 def test_sockeye_args_renders_flags() -> None:
-    argv = sc.sockeye_args({"batch-size": 4096, "disable-device-locking": True, "use-cpu": False, "x": ".1:.1"})
+    argv = training_flags.sockeye_args({"batch-size": 4096, "disable-device-locking": True, "use-cpu": False,
+                                        "x": ".1:.1"})
     assert argv == ["--batch-size", "4096", "--disable-device-locking", "--x", ".1:.1"]
 
 
 @pytest.mark.unit
 def test_paths_have_no_dot_prefix_and_honour_outdir() -> None:
-    assert sc.paths(".").text == "data/text/{corpus}/{split}.{lang}"
-    assert sc.paths("runs/x/").stats == "runs/x/results/stats/{corpus}.tsv"
-    bpe = sc.paths(".").bpe_text
-    assert sc.fill(bpe, size=500, corpus="base+kd", lang="en") == "data/bpe/500/base+kd/{split}.en"
-    assert sc.fill(bpe) == bpe and sc.fill(bpe, other=1) == bpe
+    assert layout.paths(".").text == "data/text/{corpus}/{split}.{lang}"
+    assert layout.paths("runs/x/").stats == "runs/x/results/stats/{corpus}.tsv"
+    bpe = layout.paths(".").bpe_text
+    assert layout.fill(bpe, size=500, corpus="base+kd", lang="en") == "data/bpe/500/base+kd/{split}.en"
+    assert layout.fill(bpe) == bpe and layout.fill(bpe, other=1) == bpe
 
 
 @pytest.mark.unit
 def test_grid_names_round_trip_and_named_architectures_keep_their_names() -> None:
     config = load_config()
-    for arch in sc.grid_architectures(config):
-        name = sc.architecture_name(config, arch)
-        assert sc.architecture(config, name) == arch
-        assert name in ("LARGE", "SMALL") or name == sc.grid_name(arch)
-    assert sc.architecture_name(config, config["architectures"]["SMALL"]) == "SMALL"
-    with pytest.raises(sc.ConfigError, match="unknown architecture 'MEDIUM'"):
-        sc.architecture(config, "MEDIUM")
-    flags = sc.student_flags(config, sc.Student("bpe250-e64-l2-gru-h128", "baseline", True, 25, 1))
+    for arch in design.grid_architectures(config):
+        name = design.architecture_name(config, arch)
+        assert design.architecture(config, name) == arch
+        assert name in ("LARGE", "SMALL") or name == design.grid_name(arch)
+    assert design.architecture_name(config, config["architectures"]["SMALL"]) == "SMALL"
+    with pytest.raises(settings.ConfigError, match="unknown architecture 'MEDIUM'"):
+        design.architecture(config, "MEDIUM")
+    flags = training_flags.student_flags(config, design.Student("bpe250-e64-l2-gru-h128", "baseline", True, 25, 1))
     assert (flags["num-words"], flags["num-layers"], flags["rnn-cell-type"], flags["max-updates"]) == (
         250, 2, "gru", 25 * 4000)
 
@@ -147,10 +148,10 @@ def test_bad_config_fails_at_once_naming_the_key(tmp_path: Path, override: dict,
 )
 def test_schema_error_names_the_key_and_the_reason(override: dict, line: str) -> None:
     config = load_config()
-    assert sc.schema_error(config, SCHEMA) is None
-    assert sc.schema_error(sc.merge_config(copy.deepcopy(config), override), SCHEMA) == line
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_schema(sc.merge_config(config, override), REPO / "schemas/config.schema.yaml")
+    assert settings.schema_error(config, SCHEMA) is None
+    assert settings.schema_error(settings.merge_config(copy.deepcopy(config), override), SCHEMA) == line
+    with pytest.raises(settings.ConfigError) as err:
+        settings.check_schema(settings.merge_config(config, override), REPO / "schemas/config.schema.yaml")
     assert str(err.value) == f"{line}; for the full schema report set SLKD_CONFIG_DETAILS=1"
 
 
@@ -175,7 +176,7 @@ def test_schema_error_is_one_line_and_the_full_report_on_request(
 def test_paper_config_dry_run_plans_download_and_bpe(tmp_path: Path) -> None:
     proc = run_workflow(tmp_path, "-n", "bpe", "stats")
     jobs = planned_jobs(proc)
-    sizes = sc.bpe_sizes(load_config())
+    sizes = design.bpe_sizes(load_config())
     assert jobs["download_ted"] == 1
     assert jobs["extract_ted"] == 1
     assert jobs["prepare_corpus"] == 3
@@ -195,11 +196,11 @@ def test_demo_config_is_the_synthetic_corpus(tmp_path: Path) -> None:
 
 @pytest.mark.unit
 def test_sockeye_device_follows_the_gpu_resource_unless_forced() -> None:
-    assert sc.sockeye_device("auto", 1) == "gpu"
-    assert sc.sockeye_device("auto", 0) == sc.sockeye_device("auto", None) == "cpu"
-    assert sc.sockeye_device("cpu", 1) == "cpu" and sc.sockeye_device("gpu", 0) == "gpu"
-    with pytest.raises(sc.ConfigError, match="resource gpu: 'a100' is not a number"):
-        sc.sockeye_device("auto", "a100")
+    assert backends.sockeye_device("auto", 1) == "gpu"
+    assert backends.sockeye_device("auto", 0) == backends.sockeye_device("auto", None) == "cpu"
+    assert backends.sockeye_device("cpu", 1) == "cpu" and backends.sockeye_device("gpu", 0) == "gpu"
+    with pytest.raises(settings.ConfigError, match="resource gpu: 'a100' is not a number"):
+        backends.sockeye_device("auto", "a100")
 
 
 def _demo_with(**changes: object) -> dict:
@@ -221,8 +222,9 @@ def _demo_with(**changes: object) -> dict:
 def test_the_demos_fixed_step_schedule_matches_every_students_budget() -> None:
     config = _demo_with()
     assert config["sockeye_train"]["learning-rate-schedule"] == "0.01:400,0.003:100,0.001:200"
-    sc.check_config(config)
-    budgets = {s.checkpoints * 100 for s in sc.students(config) if sc.backend_of(config, s.architecture) == "sockeye1"}
+    checks.check_config(config)
+    budgets = {s.checkpoints * 100 for s in design.students(config)
+               if design.backend_of(config, s.architecture) == "sockeye1"}
     assert budgets == {700}
 
 
@@ -247,8 +249,8 @@ def test_the_demos_fixed_step_schedule_matches_every_students_budget() -> None:
 )
 def test_a_schedule_that_disagrees_with_the_budget_is_refused(changes: dict, message: str) -> None:
     config = _demo_with(**changes)
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(config)
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(config)
     assert message in str(err.value)
 
 
@@ -257,7 +259,7 @@ def _local(tmp_path: Path, **splits: tuple[str, str]) -> dict:
     config = load_config()
     config["corpus"]["source"] = "local"
     config["corpus"]["local"] = {}
-    for split in sc.SPLITS:
+    for split in design.SPLITS:
         src, trg = splits.get(split, (f"{split}.de", f"{split}.en"))
         config["corpus"]["local"][split] = {"src": str(tmp_path / src), "trg": str(tmp_path / trg)}
     return config
@@ -267,7 +269,7 @@ def _local(tmp_path: Path, **splits: tuple[str, str]) -> dict:
 def test_a_split_whose_two_sides_name_one_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("train.de", "train.en", "dev.de", "dev.en", "test.de", "test.en"):
         (tmp_path / name).write_text("x .\n")
-    sc.check_config(_local(tmp_path))
+    checks.check_config(_local(tmp_path))
     (tmp_path / "link.en").symlink_to(tmp_path / "dev.de")
     (tmp_path / "hard.en").hardlink_to(tmp_path / "test.de")
     (tmp_path / "sub").mkdir()
@@ -282,40 +284,41 @@ def test_a_split_whose_two_sides_name_one_file_is_refused(tmp_path: Path, monkey
         "test": f"{tmp_path / 'test.de'} and {tmp_path / 'sub/../hard.en'}",
     }
     for split, paths in cases.items():
-        with pytest.raises(sc.ConfigError) as err:
-            sc.check_config(_local(tmp_path, **{split: paths}))
+        with pytest.raises(settings.ConfigError) as err:
+            checks.check_config(_local(tmp_path, **{split: paths}))
         assert str(err.value) == (f"corpus.local.{split}.src and corpus.local.{split}.trg name the same file"
                                   f" ({files[split]}): a split needs two sides")
     # the same path spelt two ways, and relative paths taken from the working directory (where Snakemake runs)
     monkeypatch.chdir(tmp_path)
     config = load_config()
     config["corpus"]["source"] = "local"
-    config["corpus"]["local"] = {s: {"src": f"{s}.de", "trg": f"{s}.en"} for s in sc.SPLITS}
+    config["corpus"]["local"] = {s: {"src": f"{s}.de", "trg": f"{s}.en"} for s in design.SPLITS}
     config["corpus"]["local"]["dev"]["trg"] = "./sub/../dev.de"
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(config)
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(config)
     assert str(err.value) == ("corpus.local.dev.src and corpus.local.dev.trg name the same file (dev.de and"
                               " ./sub/../dev.de): a split needs two sides")
     config["corpus"]["local"]["dev"]["trg"] = "link.en"
-    with pytest.raises(sc.ConfigError, match=r"^corpus\.local\.dev\.src and corpus\.local\.dev\.trg name the same"):
-        sc.check_config(config)
+    with pytest.raises(settings.ConfigError,
+                       match=r"^corpus\.local\.dev\.src and corpus\.local\.dev\.trg name the same"):
+        checks.check_config(config)
     # a side that is missing is not the same file: the corpus check names it later
     config["corpus"]["local"]["dev"]["trg"] = "gone.en"
-    sc.check_config(config)
+    checks.check_config(config)
 
 
 @pytest.mark.unit
 def test_drop_eval_overlap_gives_train_the_prepared_evaluation_texts() -> None:
     config = load_config()
     assert config["corpus"]["drop_eval_overlap"] is False
-    assert [sc.drop_eval_options(config, split) for split in sc.SPLITS] == [[], [], []]
+    assert [layout.drop_eval_options(config, split) for split in design.SPLITS] == [[], [], []]
     config["corpus"]["drop_eval_overlap"] = True
     config["outdir"] = "my runs/x"
-    assert sc.drop_eval_texts(config, "train") == {
+    assert layout.drop_eval_texts(config, "train") == {
         "dev": ("my runs/x/data/text/base/dev.de", "my runs/x/data/text/base/dev.en"),
         "test": ("my runs/x/data/text/base/test.de", "my runs/x/data/text/base/test.en"),
     }
-    assert sc.drop_eval_options(config, "train") == [
+    assert layout.drop_eval_options(config, "train") == [
         "--drop-eval", "dev", "my runs/x/data/text/base/dev.de", "my runs/x/data/text/base/dev.en",
         "--drop-eval", "test", "my runs/x/data/text/base/test.de", "my runs/x/data/text/base/test.en"]
-    assert sc.drop_eval_options(config, "dev") == sc.drop_eval_options(config, "test") == []
+    assert layout.drop_eval_options(config, "dev") == layout.drop_eval_options(config, "test") == []

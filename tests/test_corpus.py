@@ -13,10 +13,14 @@ import tarfile
 from pathlib import Path
 
 import pytest
-import slkd_config
 import ted
 from conftest import REPO, planned_jobs, run_workflow
-from corpus_check import (
+from corpus_gate import main as gate_main
+from corpus_gate import overlap_lines
+from prepare_corpus import clean, normalize, tokenize
+from prepare_corpus import main as prepare_main
+from slkd import settings
+from slkd.corpus_check import (
     CorpusError,
     check_file,
     eval_overlap,
@@ -26,10 +30,6 @@ from corpus_check import (
     read_text,
     without_pairs,
 )
-from corpus_gate import main as gate_main
-from corpus_gate import overlap_lines
-from prepare_corpus import clean, normalize, tokenize
-from prepare_corpus import main as prepare_main
 
 GOOD_DE = ["ein kleiner hund .", "die katze schläft .", "wir gehen nach hause ."]
 GOOD_EN = ["a small dog .", "the cat sleeps .", "we go home ."]
@@ -526,8 +526,8 @@ def test_the_corpus_rules_quote_every_placeholder() -> None:
               for _, field, spec, _ in string.Formatter().parse(literal) if field is not None]
     assert len(fields) == 28
     assert [field for command in commands for literal in re.findall(r'"([^"]*)"', command)
-            for field in slkd_config.unquoted_fields(literal)] == []
-    assert slkd_config.unquoted_fields("--in {input:q} --out {output} -t {threads} -g {resources.gpu}") == ["output"]
+            for field in settings.unquoted_fields(literal)] == []
+    assert settings.unquoted_fields("--in {input:q} --out {output} -t {threads} -g {resources.gpu}") == ["output"]
 
 
 @pytest.mark.workflow

@@ -12,16 +12,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import cost
 import pytest
-import slkd_config as sc
 from conftest import GPU_RULES, REPO, TINY, load_config, planned_jobs, run_workflow
+from slkd import design, formats, training_flags
+from slkd.cost import estimate as cost_estimate
+from slkd.cost import plan as cost_plan
+from slkd.cost import rates as cost_rates
+from slkd.cost import report as cost_report
+from slkd.cost import sizes as cost_sizes
 
 TARGETS = ("table1", "table2", "table3", "figures", "grid")
 
 
 def enumerated(config: dict[str, Any], root: Path) -> dict[str, int]:
-    return cost.rule_counts(cost.jobs(config, cost.corpus_sizes(config, root)))
+    return cost_plan.rule_counts(cost_plan.jobs(config, cost_plan.corpus_sizes(config, root)))
 
 
 @pytest.mark.plan
@@ -30,14 +34,14 @@ def enumerated(config: dict[str, Any], root: Path) -> dict[str, int]:
 def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: Path) -> None:
     planned = planned_jobs(run_workflow(tmp_path, "-n", *TARGETS, configfiles=configfiles))
     config = load_config(*configfiles)
-    assert enumerated(config, tmp_path) == {rule: planned[rule] for rule in cost.RULES if rule in planned}
+    assert enumerated(config, tmp_path) == {rule: planned[rule] for rule in cost_plan.RULES if rule in planned}
     if not configfiles:  # the paper's: 2 teachers, 54 table students and 435 grid students, 8 shards each
         assert planned["train_student"] == 54 + 435 and planned["distill"] == 16
 
 
 @pytest.mark.unit
 def test_gpu_rules_come_from_the_slurm_profile() -> None:
-    assert cost.gpu_rules_of(REPO / "profiles/slurm/config.yaml") == GPU_RULES
+    assert cost_estimate.gpu_rules_of(REPO / "profiles/slurm/config.yaml") == GPU_RULES
 
 
 @pytest.mark.unit
@@ -50,21 +54,22 @@ def test_gpu_rules_come_from_the_slurm_profile() -> None:
      1_834_232),
 ])
 def test_model_size_matches_sockeye(arch: dict[str, Any], total: int) -> None:
-    assert cost.parameters(arch) == total
+    assert cost_rates.parameters(arch) == total
     # weights per token: the same matrices less embeddings, biases and the decoder's initial state
-    assert cost.weights_per_token(arch) < total
+    assert cost_rates.weights_per_token(arch) < total
 
 
 @pytest.mark.unit
 def test_scaling() -> None:
     large = {"num-words": 10000, "num-embed": 256, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 256}
     small = {**large, "num-words": 500}
-    assert cost.weights_per_token(large) - cost.weights_per_token(small) == 9500 * 256  # only the output layer
-    ratio = cost.weights_per_token(small) / cost.weights_per_token(large)
-    assert cost.scale(small, large, 0.0) == pytest.approx(ratio)
-    assert cost.scale(small, large, 1.0) == 1.0
-    assert cost.scale(small, large, 0.5) == pytest.approx(0.5 + 0.5 * ratio)
-    assert cost.scale(large, large, 0.3) == pytest.approx(1.0)
+    # only the output layer differs
+    assert cost_rates.weights_per_token(large) - cost_rates.weights_per_token(small) == 9500 * 256
+    ratio = cost_rates.weights_per_token(small) / cost_rates.weights_per_token(large)
+    assert cost_rates.scale(small, large, 0.0) == pytest.approx(ratio)
+    assert cost_rates.scale(small, large, 1.0) == 1.0
+    assert cost_rates.scale(small, large, 0.5) == pytest.approx(0.5 + 0.5 * ratio)
+    assert cost_rates.scale(large, large, 0.3) == pytest.approx(1.0)
 
 
 ARCH = {"num-words": 100, "num-embed": 32, "num-layers": 1, "rnn-cell-type": "lstm", "rnn-num-hidden": 32}
@@ -88,13 +93,13 @@ def one_student(checkpoints: int = 36, decode_and_evaluate: int = 0) -> dict[str
     return config
 
 
-def by_rule(rows: list[cost.Row]) -> dict[str, cost.Row]:
+def by_rule(rows: list[cost_estimate.Row]) -> dict[str, cost_estimate.Row]:
     return {row.job.rule: row for row in rows}
 
 
 @pytest.mark.unit
 def test_one_student_by_hand(tmp_path: Path) -> None:
-    rows, _, _ = cost.estimate(one_student(), GPU_RULES, root=tmp_path)
+    rows, _, _ = cost_estimate.estimate(one_student(), GPU_RULES, root=tmp_path)
     assert Counter(r.job.rule for r in rows) == {"train_student": 1, "translate_test": 1, "evaluate": 1}
     rows_of = by_rule(rows)
     # 36 checkpoints x 100 updates of 1000 tokens at 1000 tokens/s: exactly one GPU-hour, no CPU
@@ -104,7 +109,7 @@ def test_one_student_by_hand(tmp_path: Path) -> None:
     assert rows_of["translate_test"].gpu == 15.0
     assert (rows_of["evaluate"].device, rows_of["evaluate"].cpu) == ("cpu", 36.0)
     # on CPUs only: 4 times slower, 2 threads each (core-hours)
-    cpu_rows = by_rule(cost.estimate(one_student(), GPU_RULES, root=tmp_path, device="cpu")[0])
+    cpu_rows = by_rule(cost_estimate.estimate(one_student(), GPU_RULES, root=tmp_path, device="cpu")[0])
     assert cpu_rows["train_student"].gpu == 0.0 and cpu_rows["train_student"].cpu == 4 * 3600 * 2
     assert cpu_rows["translate_test"].cpu == (1 + 100 / 0.25) * 2
 
@@ -112,32 +117,33 @@ def test_one_student_by_hand(tmp_path: Path) -> None:
 @pytest.mark.unit
 def test_checkpoint_decoding_waits_only_when_slower(tmp_path: Path) -> None:
     # 50 dev sentences at 0.25/s on the CPU: 200 s against the checkpoint's 100 s of GPU updates -> 100 s waited
-    rows = by_rule(cost.estimate(one_student(2, decode_and_evaluate=-1), GPU_RULES, root=tmp_path)[0])
+    rows = by_rule(cost_estimate.estimate(one_student(2, decode_and_evaluate=-1), GPU_RULES, root=tmp_path)[0])
     train = rows["train_student"]
     assert train.wait == 2 * 100.0 and train.gpu == 200 + 200.0
     assert train.cpu == 2 * 200 * 2  # the decoding's CPU time, 2 threads
     # 10 dev sentences: 40 s, hidden behind the updates
-    rows = by_rule(cost.estimate(one_student(2, decode_and_evaluate=10), GPU_RULES, root=tmp_path)[0])
+    rows = by_rule(cost_estimate.estimate(one_student(2, decode_and_evaluate=10), GPU_RULES, root=tmp_path)[0])
     assert rows["train_student"].wait == 0.0 and rows["train_student"].gpu == 200.0
     # on the CPU the decoding shares the job's cores: its time adds up
-    rows = by_rule(cost.estimate(one_student(2, decode_and_evaluate=-1), GPU_RULES, root=tmp_path, device="cpu")[0])
+    rows = by_rule(cost_estimate.estimate(one_student(2, decode_and_evaluate=-1), GPU_RULES, root=tmp_path,
+                                          device="cpu")[0])
     assert rows["train_student"].wall == 200 * 4 + 2 * 200
 
 
 @pytest.mark.unit
 def test_teacher_budget_from_the_corpus(tmp_path: Path) -> None:
     config = load_config()
-    flags = sc.teacher_flags(config)
-    assumed = cost.corpus_sizes(config, tmp_path)
+    flags = training_flags.teacher_flags(config)
+    assumed = cost_plan.corpus_sizes(config, tmp_path)
     tokens = round(2_940_000 * 1.1)
     assert assumed.teacher_tokens == {"de-en": tokens, "en-de": tokens}
-    assert cost.teacher_updates(config, flags, tokens) == 100 * -(-tokens // 4096)
-    assert cost.teacher_updates(config, {**flags, "max-updates": 5000}, tokens) == 5000
+    assert cost_plan.teacher_updates(config, flags, tokens) == 100 * -(-tokens // 4096)
+    assert cost_plan.teacher_updates(config, {**flags, "max-updates": 5000}, tokens) == 5000
     # files under outdir replace the assumptions: word counts from the statistics, then the BPE text itself
     (tmp_path / "results/stats").mkdir(parents=True)
     (tmp_path / "results/stats/base.tsv").write_text("corpus\tlang\tlines\ttokens\ttypes\n"
                                                      "base\tde\t3\t1000\t9\nbase\ten\t3\t2000\t9\n")
-    counted = cost.corpus_sizes(config, tmp_path)
+    counted = cost_plan.corpus_sizes(config, tmp_path)
     assert counted.teacher_tokens == {"de-en": 2200, "en-de": 1100}
     bpe = tmp_path / "data/bpe/10000/base/train.en"
     bpe.parent.mkdir(parents=True)
@@ -145,7 +151,7 @@ def test_teacher_budget_from_the_corpus(tmp_path: Path) -> None:
     text = tmp_path / "data/text/base/dev.de"
     text.parent.mkdir(parents=True)
     text.write_text("x\ny\n")
-    counted = cost.corpus_sizes(config, tmp_path)
+    counted = cost_plan.corpus_sizes(config, tmp_path)
     assert counted.teacher_tokens["de-en"] == 5 and counted.dev_sentences == 2
     assert counted.sources["dev"].startswith("counted")
 
@@ -176,8 +182,8 @@ def test_measured_runs_replace_assumptions(tmp_path: Path) -> None:
     log.parent.mkdir(parents=True)
     log.write_text(f"python entry.py translate --models {model.relative_to(tmp_path)} --input "
                    f"{test.relative_to(tmp_path)} --output y --use-cpu\n")
-    assert set(cost.measurement_files(config, tmp_path)) == {model / "log", bench}
-    rows = by_rule(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
+    assert set(cost_rates.measurement_files(config, tmp_path)) == {model / "log", bench}
+    rows = by_rule(cost_estimate.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
     train = rows["train_student"]
     # the median of the checkpoints' 2.0 updates/s, the first left out: 2000 tokens/s, measured
     assert (train.rate, train.source) == (2000.0, "measured (1 run)")
@@ -186,13 +192,13 @@ def test_measured_runs_replace_assumptions(tmp_path: Path) -> None:
     assert (decode.rate, decode.source) == (5.0, "measured (1 run)")
     # another architecture (twice the hidden size) is scaled from the measured one
     other = {**ARCH, "rnn-num-hidden": 64}
-    rates = cost.Rates(config, cost.measure(config, {"sockeye1": {"gpu": 5, "cpu": 1}}, tmp_path))
+    rates = cost_rates.Rates(config, cost_rates.measure(config, {"sockeye1": {"gpu": 5, "cpu": 1}}, tmp_path))
     tokens, source = rates.train("cpu", other)
     assert source.startswith("measured on other architectures")
-    assert tokens == pytest.approx(2000 / cost.scale(other, ARCH, 0.5))
+    assert tokens == pytest.approx(2000 / cost_rates.scale(other, ARCH, 0.5))
     # without `measured`, the configuration's rates
     config["cost"]["measured"] = False
-    assert by_rule(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])[
+    assert by_rule(cost_estimate.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])[
         "train_student"].source.startswith("config cost.cpu")
 
 
@@ -207,7 +213,7 @@ def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     assert "1 of 1 steps (100%) done" in proc.stdout + proc.stderr  # nothing else ran
     results = tmp_path / "tiny/results"
     rows = read_csv(results / "cost.csv")
-    assert list(rows[0]) == cost.CSV_COLUMNS
+    assert list(rows[0]) == cost_report.CSV_COLUMNS
     # tiny: 2 teachers, 15 table students and 6 grid students, 2 of them Table 3's (19 trainings), 2 x 2 shards
     assert Counter(r["rule"] for r in rows) == {"train_teacher": 2, "train_student": 19, "distill": 4,
                                                  "translate_test": 21, "translate_dev": 2, "evaluate": 19}
@@ -219,7 +225,7 @@ def test_cost_rule_on_the_tiny_config(tmp_path: Path) -> None:
     assert int(student["work"]) == 2 * 20 and student["source"].startswith("config cost.gpu")
     total = sum(float(r["gpu_hours"]) for r in rows)
     summary = (results / "cost.md").read_text()
-    assert f"GPU-hours: **{cost.hours(total * 3600)}**" in summary and "## Assumptions" in summary
+    assert f"GPU-hours: **{cost_report.hours(total * 3600)}**" in summary and "## Assumptions" in summary
     # a finished training appears: the same command estimates again, with its measured rate
     model = tmp_path / "tiny/models/student/SMALL/kd/dropout/ckpt2/trial1"
     model.mkdir(parents=True)
@@ -268,14 +274,14 @@ def logged_rates(log: Path) -> list[float]:
 def test_transformer_size_matches_sockeye3(name: str, log: Path, total: int) -> None:
     config = tiny_transformer()
     assert logged_parameters(log) == total
-    flags = sc.model_flags(config, name, True)  # architecture + sockeye3_train (max-seq-len: positions)
-    assert cost.parameters(flags) == total
+    flags = training_flags.model_flags(config, name, True)  # architecture + sockeye3_train (max-seq-len: positions)
+    assert cost_rates.parameters(flags) == total
     # the vocabularies: BPE size + 4 specials, padded to a multiple of 8, one shared by both sides (tied weights)
-    words = sc.architecture(config, name)["num-words"]
+    words = design.architecture(config, name)["num-words"]
     for side in ("src", "trg"):
         vocab = json.loads((log.parent / f"vocab.{side}.0.json").read_text())
-        assert len(vocab) == cost.padded_vocabulary(words, 8) == -(-(words + 4) // 8) * 8
-    assert cost.weights_per_token(flags) < total
+        assert len(vocab) == cost_sizes.padded_vocabulary(words, 8) == -(-(words + 4) // 8) * 8
+    assert cost_rates.weights_per_token(flags) < total
 
 
 # Sockeye 3.1.34's logs (trimmed: version, command, sizes) of other shapes, each trained on CPU on 2026-12-02:
@@ -290,34 +296,34 @@ SHAPES = REPO / "tests/fixtures/sockeye3-shapes"
 @pytest.mark.parametrize("shape", ["TRANSFORMER-LARGE", "TRANSFORMER-SMALL", "A", "B"])
 def test_other_transformer_shapes_match_sockeye3(shape: str) -> None:
     log = SHAPES / shape / "log"
-    command = cost.sockeye_command(log)
-    assert cost.log_backend(log) == "sockeye3" and command
-    arch = cost.command_arch(command, "sockeye3")
+    command = formats.command(log)
+    assert formats.log_backend(log) == "sockeye3" and command
+    arch = cost_rates.command_arch(command, "sockeye3")
     vocabs = logged_vocabularies(log)
-    assert cost.parameters(arch, *vocabs) == logged_parameters(log)
+    assert cost_rates.parameters(arch, *vocabs) == logged_parameters(log)
     if shape.startswith("TRANSFORMER"):  # config.yaml's: the workflow's flags, the vocabularies from the BPE size
         config = load_config()
-        assert cost.parameters(sc.model_flags(config, shape, True)) == logged_parameters(log)
-        assert vocabs == [cost.padded_vocabulary(config["architectures"][shape]["num-words"], 8)] * 2
+        assert cost_rates.parameters(training_flags.model_flags(config, shape, True)) == logged_parameters(log)
+        assert vocabs == [cost_sizes.padded_vocabulary(config["architectures"][shape]["num-words"], 8)] * 2
 
 
 @pytest.mark.unit
 def test_transformer_scaling_and_names() -> None:
     config = tiny_transformer()
-    large, small = (sc.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
+    large, small = (design.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
     # they differ only in the output layer: 304 against 64 padded types of 32 units
-    assert cost.weights_per_token(large) - cost.weights_per_token(small) == (304 - 64) * 32
-    assert cost.arch_key(large) == "s3-bpe300-l1-m32-a2-ff64"
+    assert cost_rates.weights_per_token(large) - cost_rates.weights_per_token(small) == (304 - 64) * 32
+    assert cost_rates.arch_key(large) == "s3-bpe300-l1-m32-a2-ff64"
     # the same shape from a Sockeye 3 command line (strings, "E:D" pairs) has the same key
     command = TEACHER_LOG.read_text().split("Command: ", 1)[1].splitlines()[0].split()
-    assert cost.arch_key(cost.command_arch(command, "sockeye3")) == cost.arch_key(large)
-    assert cost.arch_key({**large, "transformer-feed-forward-use-glu": True, "num-layers": "2:1"}) == \
+    assert cost_rates.arch_key(cost_rates.command_arch(command, "sockeye3")) == cost_rates.arch_key(large)
+    assert cost_rates.arch_key({**large, "transformer-feed-forward-use-glu": True, "num-layers": "2:1"}) == \
         "s3-bpe300-l2:1-m32-a2-ff64-feed-forward-use-glu=true"
     # the paper's RNN names are unchanged
-    assert cost.arch_key(load_config()["architectures"]["SMALL"]) == "bpe500-e256-l1-lstm-h256"
+    assert cost_rates.arch_key(load_config()["architectures"]["SMALL"]) == "bpe500-e256-l1-lstm-h256"
 
 
-def rows_by_job(rows: list[cost.Row]) -> dict[tuple[str, str], cost.Row]:
+def rows_by_job(rows: list[cost_estimate.Row]) -> dict[tuple[str, str], cost_estimate.Row]:
     return {(row.job.rule, row.job.name): row for row in rows}
 
 
@@ -325,32 +331,32 @@ def rows_by_job(rows: list[cost.Row]) -> dict[tuple[str, str], cost.Row]:
 def test_transformers_have_their_own_rates_and_the_rnns_keep_theirs(tmp_path: Path) -> None:
     config = tiny_transformer()
     config["cost"]["sockeye3"]["gpu_measured"] = ""
-    rows = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path)[0])
+    rows = rows_by_job(cost_estimate.estimate(config, GPU_RULES, root=tmp_path)[0])
     s3 = config["cost"]["sockeye3"]
     reference = {**s3["reference"], "backend": "sockeye3"}
     student = rows[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
-    arch = sc.architecture(config, "T-SMALL")
-    expected = s3["gpu"]["train_tokens_per_second"] / cost.scale(arch, reference, s3["gpu"]["fixed_share"])
+    arch = design.architecture(config, "T-SMALL")
+    expected = s3["gpu"]["train_tokens_per_second"] / cost_rates.scale(arch, reference, s3["gpu"]["fixed_share"])
     assert (student.rate, student.source) == (pytest.approx(expected), "config cost.sockeye3.gpu, scaled")
     assert student.work == 3 * 20 and student.job.batch == 256  # sockeye3_train's checkpoint-interval, batch-size
     teacher = rows[("translate_test", "teacher/de-en")]  # the T-LARGE teacher decodes at Sockeye 3's GPU rate
-    rate = s3["gpu"]["decode_sentences_per_second"] / cost.scale(sc.architecture(config, "T-LARGE"), reference,
-                                                                 s3["gpu"]["fixed_share"])
+    rate = s3["gpu"]["decode_sentences_per_second"] / cost_rates.scale(
+        design.architecture(config, "T-LARGE"), reference, s3["gpu"]["fixed_share"])
     assert teacher.work == config["cost"]["corpus"]["test_sentences"]
     assert teacher.rate == pytest.approx(rate)
     assert teacher.wall == pytest.approx(s3["gpu"]["startup_seconds"] + teacher.work / rate)
     # on CPUs: cost.sockeye3.cpu
-    cpu = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
+    cpu = rows_by_job(cost_estimate.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
     student = cpu[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
     assert student.rate == pytest.approx(
-        s3["cpu"]["train_tokens_per_second"] / cost.scale(arch, reference, s3["cpu"]["fixed_share"]))
+        s3["cpu"]["train_tokens_per_second"] / cost_rates.scale(arch, reference, s3["cpu"]["fixed_share"]))
     # the LSTM students of the same run are costed exactly as in config/test-tiny.yaml, which has no Transformer
-    lstm = {(row.job.rule, cost.arch_key(row.job.arch)): row for row in cost.estimate(load_config(TINY), GPU_RULES,
-                                                                                       root=tmp_path)[0]}
+    lstm = {(row.job.rule, cost_rates.arch_key(row.job.arch)): row
+            for row in cost_estimate.estimate(load_config(TINY), GPU_RULES, root=tmp_path)[0]}
     students = [row for key, row in rows.items() if key[0] == "train_student" and "/T-SMALL/" not in key[1]]
     assert {row.job.arch["rnn-num-hidden"] for row in students} == {32, 16}  # Table 3's SMALL and the grid's
     for row in students:
-        twin = lstm[("train_student", cost.arch_key(row.job.arch))]
+        twin = lstm[("train_student", cost_rates.arch_key(row.job.arch))]
         assert (row.rate, row.source, row.job.batch) == (twin.rate, twin.source, twin.job.batch)
 
 
@@ -377,7 +383,7 @@ def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: P
     results.write_text(json.dumps(GPU_RESULTS))
     config = tiny_transformer()
     config["cost"]["sockeye3"]["gpu_measured"] = str(results)
-    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
     by_job = rows_by_job(rows)
     # the teacher/de-en entry is the reference: T-LARGE, the tiny teacher's own architecture -> its rates as they are
     teacher = by_job[("train_teacher", "de-en")]
@@ -388,18 +394,19 @@ def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: P
     # reference, cost.sockeye3.reference, as every scaled rate)
     s3 = config["cost"]["sockeye3"]
     f, reference = s3["gpu"]["fixed_share"], {**s3["reference"], "backend": "sockeye3"}
-    large, small = (sc.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
+    large, small = (design.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
     student = by_job[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
-    assert (student.rate, student.source) == (pytest.approx(12000.0 * cost.scale(large, reference, f)
-                                                            / cost.scale(small, reference, f)), label + ", scaled")
-    assert rates.devices == cost.Rates(tiny_transformer(), None).devices  # the RNNs' cost.gpu and cost.cpu
+    scaled = 12000.0 * cost_rates.scale(large, reference, f) / cost_rates.scale(small, reference, f)
+    assert (student.rate, student.source) == (pytest.approx(scaled), label + ", scaled")
+    assert rates.devices == cost_rates.Rates(tiny_transformer(), None).devices  # the RNNs' cost.gpu and cost.cpu
     reference_rate = rates.specs["sockeye3"]["gpu"].train_tokens_per_second
-    assert reference_rate == pytest.approx(12000.0 * cost.scale(large, reference, f))
+    assert reference_rate == pytest.approx(12000.0 * cost_rates.scale(large, reference, f))
     # the CPU rates and the RNNs' rates stay the configuration's
     lstm = by_job[("train_student", "student/SMALL/kd/dropout/ckpt3/trial1")]
     assert lstm.source == "config cost.gpu, scaled"
     assert by_job[("distill", "de-en.0")].source == label
-    summary = cost.markdown(config, rows, corpus, rates, cost.estimate(config, GPU_RULES, tmp_path, "cpu")[0])
+    cpu_only = cost_estimate.estimate(config, GPU_RULES, tmp_path, "cpu")[0]
+    summary = cost_report.markdown(config, rows, corpus, rates, cpu_only)
     assert "### Sockeye 3 Transformers (config cost.sockeye3)" in summary
     assert f"**measured** by the GPU check ({results}: 2026-12-02, NVIDIA H200" in summary
     assert "f and the start-up are still assumed" in summary
@@ -410,21 +417,21 @@ def test_gpu_check_results_replace_the_assumed_transformer_gpu_rates(tmp_path: P
     fallback["models"][1]["device"] = "cpu"
     fallback["models"][0].update(device="cuda:0", decode_sentences_per_second=None, concurrent_trainings=10.0)
     results.write_text(json.dumps(fallback))
-    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
     by_job = rows_by_job(rows)
     student = by_job[("train_student", "student/T-SMALL/kd/dropout/ckpt3/trial1")]
     assert (student.rate, student.source) == (pytest.approx(9000.0), label)
     assert by_job[("translate_test", "student/T-SMALL/kd/dropout/ckpt3/trial1")].source == \
         "config cost.sockeye3.gpu, scaled"
-    summary = cost.markdown(config, rows, corpus, rates, rows)
+    summary = cost_report.markdown(config, rows, corpus, rates, rows)
     assert "GPU: training rates **measured** by the GPU check" in summary
     assert "model student/T-SMALL/baseline/dropout/ckpt3/trial1; 10.0 trainings shared the GPU on average" in summary
     assert "decoding, f and the start-up are still assumed" in summary
     # without the file: the assumed rates, and cost.md says so
     results.unlink()
-    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
     assert rows_by_job(rows)[("train_teacher", "de-en")].source.startswith("config cost.sockeye3.gpu")
-    assert "GPU: **assumed** (no GPU check results" in cost.markdown(config, rows, corpus, rates, rows)
+    assert "GPU: **assumed** (no GPU check results" in cost_report.markdown(config, rows, corpus, rates, rows)
 
 
 def copy_fixtures(outdir: Path) -> None:
@@ -440,9 +447,9 @@ def test_measured_sockeye3_runs_replace_assumptions(tmp_path: Path) -> None:
     config = tiny_transformer()
     config["cost"]["sockeye3"]["cpu"]["startup_seconds"] = 1.0  # the tiny decodings take 3-4 s
     copy_fixtures(tmp_path / "tiny-transformer")
-    measured = cost.measure(config, {"sockeye1": {"gpu": 30, "cpu": 6}, "sockeye3": {"gpu": 20, "cpu": 1.0}},
+    measured = cost_rates.measure(config, {"sockeye1": {"gpu": 30, "cpu": 6}, "sockeye3": {"gpu": 20, "cpu": 1.0}},
                             tmp_path)
-    large, small = (cost.arch_key(sc.architecture(config, name)) for name in ("T-LARGE", "T-SMALL"))
+    large, small = (cost_rates.arch_key(design.architecture(config, name)) for name in ("T-LARGE", "T-SMALL"))
     # training: batch-size (256 words) x the median Updates/sec of the checkpoints after the first (--use-cpu)
     assert measured.train == {("cpu", large): [256 * statistics.median(logged_rates(TEACHER_LOG)[1:])],
                               ("cpu", small): [256 * statistics.median(logged_rates(STUDENT_LOG)[1:])]}
@@ -452,17 +459,17 @@ def test_measured_sockeye3_runs_replace_assumptions(tmp_path: Path) -> None:
                            .split("\t")[0]) for name in ("teacher/de-en", "student/T-SMALL/kd/dropout/ckpt3/trial1")}
     assert seconds == {"teacher/de-en": 3.02, "student/T-SMALL/kd/dropout/ckpt3/trial1": 4.76}
     assert measured.decode == {("cpu", large): [pytest.approx(100 / 2.02)], ("cpu", small): [pytest.approx(100 / 3.76)]}
-    rows = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
+    rows = rows_by_job(cost_estimate.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0])
     for model in ("kd", "baseline"):  # one T-SMALL log measured: every T-SMALL student (same architecture) uses it
         student = rows[("train_student", f"student/T-SMALL/{model}/dropout/ckpt3/trial1")]
         assert (student.rate, student.source) == (256 * statistics.median([135.098, 117.545]), "measured (1 run)")
     assert rows[("translate_test", "teacher/de-en")].source == "measured (1 run)"
     # on the GPU nothing was measured: Sockeye 3's GPU rates; the RNNs on the CPU stay the configuration's
-    gpu = rows_by_job(cost.estimate(config, GPU_RULES, root=tmp_path)[0])
+    gpu = rows_by_job(cost_estimate.estimate(config, GPU_RULES, root=tmp_path)[0])
     assert gpu[("train_teacher", "de-en")].source.startswith(("config cost.sockeye3.gpu", "GPU check"))
     assert rows[("train_student", "student/SMALL/kd/dropout/ckpt3/trial1")].source == "config cost.cpu, scaled"
     # Sockeye 3 measurements never stand in for an RNN (nor the other way round)
-    rates = cost.Rates(config, measured)
-    assert rates.train("cpu", sc.architecture(config, "SMALL"))[1] == "config cost.cpu, scaled"
-    tokens, source = rates.train("cpu", sc.architecture(load_config(), "TRANSFORMER-SMALL"))
+    rates = cost_rates.Rates(config, measured)
+    assert rates.train("cpu", design.architecture(config, "SMALL"))[1] == "config cost.cpu, scaled"
+    tokens, source = rates.train("cpu", design.architecture(load_config(), "TRANSFORMER-SMALL"))
     assert source.startswith("measured on other architectures (2 runs)")

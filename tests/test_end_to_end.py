@@ -9,15 +9,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import cost
-import evaluate
 import pytest
-import slkd_config as sc
 import tables
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, load_config, run_workflow
 from conftest import TINY as TINY_CONFIG
-from detok import detokenize
 from sacrebleu import corpus_bleu
+from slkd import design, formats, layout, results
+from slkd.cost import rates as cost_rates
+from slkd.text import detokenize
 
 TINY = (TINY_CONFIG,)
 DATASETS = ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
@@ -73,8 +72,8 @@ def test_distilled_corpora_are_aligned_and_debped(tiny_run: Path) -> None:
 
 def test_every_student_has_a_run_with_curve_and_its_command(tiny_run: Path) -> None:
     runs = sorted((tiny_run / "results/runs/student").rglob("*.json"))
-    students = sc.students(load_config(TINY_CONFIG))
-    tables = {tiny_run.parent / sc.fill(sc.paths("tiny").run, **s.wildcards) for s in students}
+    students = design.students(load_config(TINY_CONFIG))
+    tables = {tiny_run.parent / layout.fill(layout.paths("tiny").run, **s.wildcards) for s in students}
     assert len(tables) == 15 and tables <= set(runs)  # (other tests of this module may have added grid runs)
     for path in runs:
         run = json.loads(path.read_text())
@@ -222,21 +221,21 @@ def test_detok_bleu_equals_sacrebleus_own_on_the_detokenized_files(tiny_run: Pat
     detokenized translations against the detokenized reference (the synthetic corpus comes tokenized: its
     reference is detokenized), and Table 3 shows it and chrF as the run files say; a table of another metric
     (evaluation.metric chrf, bleu_detok) built from the same run files shows exactly their values."""
-    paths = sc.paths("tiny")
-    reference = tiny_run.parent / sc.fill(paths.detok_text, corpus="base", split="test", lang="en")
+    paths = layout.paths("tiny")
+    reference = tiny_run.parent / layout.fill(paths.detok_text, corpus="base", split="test", lang="en")
     tokenized = (tiny_run / "data/text/base/test.en").read_text().splitlines()
     assert reference.read_text().splitlines() == detokenize(tokenized, "en") != tokenized
-    students = sc.students(load_config(TINY_CONFIG), ["table3"])
-    run_files = [tiny_run.parent / sc.fill(paths.run, **s.wildcards) for s in students]
+    students = design.students(load_config(TINY_CONFIG), ["table3"])
+    run_files = [tiny_run.parent / layout.fill(paths.run, **s.wildcards) for s in students]
     for student, path in zip(students, run_files, strict=True):
         run = json.loads(path.read_text())
-        hyp = tiny_run.parent / sc.fill(paths.student_test_detok, **student.wildcards)
+        hyp = tiny_run.parent / layout.fill(paths.student_test_detok, **student.wildcards)
         lines = hyp.read_text().splitlines()
         assert len(lines) == run["sentences"] and not any("@@" in line for line in lines)
         assert run["bleu_detok"] == round(corpus_bleu(lines, [reference.read_text().splitlines()]).score, 2)
         assert "tok:13a" in run["bleu_detok_signature"]
     first = json.loads(run_files[0].read_text())  # sacrebleu's command line on one student's file
-    hyp = tiny_run.parent / sc.fill(paths.student_test_detok, **students[0].wildcards)
+    hyp = tiny_run.parent / layout.fill(paths.student_test_detok, **students[0].wildcards)
     cli = subprocess.run([str(SNAKEMAKE.parent / "sacrebleu"), str(reference), "-i", str(hyp), "-b", "-w", "2"],
                          capture_output=True, text=True, check=True)
     assert float(cli.stdout) == first["bleu_detok"]
@@ -262,7 +261,7 @@ def test_detok_bleu_equals_sacrebleus_own_on_the_detokenized_files(tiny_run: Pat
         md = Path(f"{prefix}.md").read_text()
         run = by_cell[("kd", "SMALL", "dropout")]
         assert f"| kd | {run[metric]:.2f} ± 0.00 |" in md
-        assert f"{tables.LABEL[metric]}: {run[metric + '_signature']}." in md
+        assert f"{results.LABEL[metric]}: {run[metric + '_signature']}." in md
 
 
 def test_distilled_sides_equal_the_base_corpus_line_by_line(tiny_run: Path) -> None:
@@ -289,10 +288,10 @@ def test_parameter_counts_equal_what_sockeye_logged(tiny_run: Path) -> None:
               *sorted(p.parent for p in (tiny_run / "models/student").rglob("args.yaml"))]
     assert len(models) >= 2 + 15  # the teachers, Table 3's students (and the grid's, where a test trained them)
     for model in models:
-        info = sc.parse_model(model.relative_to(tiny_run / "models").as_posix())
+        info = layout.parse_model(model.relative_to(tiny_run / "models").as_posix())
         name = config["teacher"]["architecture"] if info["kind"] == "teacher" else info["architecture"]
         vocab = [len(json.loads((model / f"vocab.{side}.0.json").read_text())) for side in ("src", "trg")]
-        assert cost.parameters(sc.architecture(config, name), *vocab) == evaluate.read_parameters(model), model
+        assert cost_rates.parameters(design.architecture(config, name), *vocab) == formats.read_parameters(model), model
 
 
 

@@ -18,12 +18,19 @@ import yaml
 from conftest import REPO, SOCKEYE3_PYTHON, TINY, TINY_TRANSFORMER, load_config, planned_jobs, run_workflow
 
 sys.path.insert(0, str(REPO / "scripts"))
-import cost  # noqa: E402
-import slkd_config as sc  # noqa: E402
-import sockeye_jobs  # noqa: E402
-import trainers  # noqa: E402
 import translate  # noqa: E402
-from bpe import debpe_line  # noqa: E402
+from slkd import (  # noqa: E402
+    backends,  # noqa: E402
+    checks,
+    layout,
+    settings,
+    sockeye_jobs,  # noqa: E402
+    training_flags,
+)
+from slkd.cost import estimate as cost_estimate  # noqa: E402
+from slkd.cost import plan as cost_plan  # noqa: E402
+from slkd.cost import rates as cost_rates  # noqa: E402
+from slkd.text import debpe_line  # noqa: E402
 
 TWO = {"teacher": {"ensemble": 2}}
 
@@ -31,37 +38,38 @@ TWO = {"teacher": {"ensemble": 2}}
 # ---- Names, seeds, options ----------------------------------------------------------------------------------
 @pytest.mark.unit
 def test_member_and_ensemble_names_parse_and_every_other_name_as_before() -> None:
-    assert sc.parse_model("teacher/de-en") == {"kind": "teacher", "direction": "de-en"}
-    assert sc.parse_model("teacher/de-en.m2") == {"kind": "member", "direction": "de-en", "member": "2"}
-    assert sc.parse_model("teacher/en-de.m12") == {"kind": "member", "direction": "en-de", "member": "12"}
-    assert sc.parse_model("teacher/de-en.ensemble") == {"kind": "ensemble", "direction": "de-en"}
+    assert layout.parse_model("teacher/de-en") == {"kind": "teacher", "direction": "de-en"}
+    assert layout.parse_model("teacher/de-en.m2") == {"kind": "member", "direction": "de-en", "member": "2"}
+    assert layout.parse_model("teacher/en-de.m12") == {"kind": "member", "direction": "en-de", "member": "12"}
+    assert layout.parse_model("teacher/de-en.ensemble") == {"kind": "ensemble", "direction": "de-en"}
     student = "student/bpe500-e256-l1-lstm-h256/base+kd/nodropout/ckpt25/trial3"
-    assert sc.parse_model(student)["kind"] == "student" and sc.parse_model(student)["dataset"] == "base+kd"
+    assert layout.parse_model(student)["kind"] == "student" and layout.parse_model(student)["dataset"] == "base+kd"
     for name in ("teacher/de-en.m1", "teacher/de-en.m0", "teacher/de-en.x", "teacher/de-en/m2"):
         with pytest.raises(ValueError):
-            sc.parse_model(name)  # member 1 is the teacher's own name, no other
-        assert not re.fullmatch(sc.model_regex(), name)
-    config = sc.merge_config(load_config(), {"teacher": {"ensemble": 3}})
-    assert sc.member_models(config, "de-en") == ["teacher/de-en", "teacher/de-en.m2", "teacher/de-en.m3"]
-    assert [sc.member_number(m) for m in sc.member_models(config, "de-en")] == [1, 2, 3]
-    assert [sc.teacher_label(m) for m in sc.member_models(config, "en-de")] == ["en-de", "en-de.m2", "en-de.m3"]
-    assert sc.distilling_model(config, "de-en") == "teacher/de-en.ensemble"
-    assert sc.decoding_members(config, "teacher/de-en.ensemble") == sc.member_models(config, "de-en")
-    assert sc.model_architecture(config, "teacher/de-en.m3") == config["teacher"]["architecture"]
+            layout.parse_model(name)  # member 1 is the teacher's own name, no other
+        assert not re.fullmatch(layout.model_regex(), name)
+    config = settings.merge_config(load_config(), {"teacher": {"ensemble": 3}})
+    assert layout.member_models(config, "de-en") == ["teacher/de-en", "teacher/de-en.m2", "teacher/de-en.m3"]
+    assert [layout.member_number(m) for m in layout.member_models(config, "de-en")] == [1, 2, 3]
+    assert [layout.teacher_label(m) for m in layout.member_models(config, "en-de")] == ["en-de", "en-de.m2", "en-de.m3"]
+    assert layout.distilling_model(config, "de-en") == "teacher/de-en.ensemble"
+    assert layout.decoding_members(config, "teacher/de-en.ensemble") == layout.member_models(config, "de-en")
+    assert layout.model_architecture(config, "teacher/de-en.m3") == config["teacher"]["architecture"]
     paper = load_config()
-    assert sc.distilling_model(paper, "de-en") == "teacher/de-en" and sc.member_models(paper, "de-en") == [
+    assert layout.distilling_model(paper, "de-en") == "teacher/de-en" and layout.member_models(paper, "de-en") == [
         "teacher/de-en"]
 
 
 @pytest.mark.unit
 def test_member_i_trains_with_seed_plus_i_minus_1_and_member_1_is_the_teacher() -> None:
-    config = sc.merge_config(load_config(), {"teacher": {"ensemble": 3, "seed": 7}})
-    flags = [sc.teacher_flags(config, member) for member in (1, 2, 3)]
+    config = settings.merge_config(load_config(), {"teacher": {"ensemble": 3, "seed": 7}})
+    flags = [training_flags.teacher_flags(config, member) for member in (1, 2, 3)]
     assert [f["seed"] for f in flags] == [7, 8, 9]
-    assert flags[0] == sc.teacher_flags(config)  # the single teacher's flags
+    assert flags[0] == training_flags.teacher_flags(config)  # the single teacher's flags
     assert all({k: v for k, v in f.items() if k != "seed"} == {k: v for k, v in flags[0].items() if k != "seed"}
                for f in flags)
-    assert len(sc.trainer_flag_sets(config)["sockeye1"]) == len(sc.trainer_flag_sets(load_config())["sockeye1"]) + 2
+    rnn_sets = training_flags.trainer_flag_sets(config)["sockeye1"]
+    assert len(rnn_sets) == len(training_flags.trainer_flag_sets(load_config())["sockeye1"]) + 2
 
 
 @pytest.mark.unit
@@ -75,8 +83,8 @@ def test_member_i_trains_with_seed_plus_i_minus_1_and_member_1_is_the_teacher() 
 )
 def test_a_bad_ensemble_setting_names_the_key(teacher: dict, line: str) -> None:
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
-    config = sc.merge_config(copy.deepcopy(load_config()), {"teacher": teacher})
-    assert sc.schema_error(config, schema) == line
+    config = settings.merge_config(copy.deepcopy(load_config()), {"teacher": teacher})
+    assert settings.schema_error(config, schema) == line
 
 
 @pytest.mark.unit
@@ -84,19 +92,19 @@ def test_log_linear_is_refused_where_sockeye3_would_fail_at_the_first_sentence()
     """Sockeye 3.1.34's log_linear ensembles fail (beam_search.py: `log_probs.log_softmax()` without a dim), so a
     Transformer teacher's ensemble must be linear; Sockeye 1.18's and a single Transformer teacher are fine."""
     transformer = load_config(*TINY_TRANSFORMER)
-    sc.merge_config(transformer, {"teacher": {"ensemble": 2, "ensemble_mode": "log_linear"}})
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(transformer)
+    settings.merge_config(transformer, {"teacher": {"ensemble": 2, "ensemble_mode": "log_linear"}})
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(transformer)
     assert str(err.value).startswith("teacher.ensemble_mode: log_linear fails in Sockeye 3.1.34")
     for config, extra in ((load_config(*TINY_TRANSFORMER), {"teacher": {"ensemble": 1, "ensemble_mode": "log_linear"}}),
                           (load_config(TINY), {"teacher": {"ensemble": 2, "ensemble_mode": "log_linear"}})):
-        sc.check_config(sc.merge_config(config, extra))
+        checks.check_config(settings.merge_config(config, extra))
 
 
 @pytest.mark.unit
 @pytest.mark.parametrize("backend", ["sockeye1", "sockeye3"])
 def test_translate_gives_sockeye_every_folder_and_the_mode_only_to_an_ensemble(backend: str) -> None:
-    job = sockeye_jobs.Job(trainers.get(backend), "py", "cpu", 1)
+    job = sockeye_jobs.Job(backends.get(backend), "py", "cpu", 1)
 
     def argv(*folders: str) -> list[str]:
         args = argparse.Namespace(model_dir=list(folders), input="in", output="out", beam_size=5, batch_size=64,
@@ -157,11 +165,12 @@ def test_one_teacher_plans_exactly_the_jobs_and_commands_of_before(tmp_path: Pat
     assert not any(word in text for word in ("--ensemble-mode", "--member", ".m2", ".ensemble"))
     plan = planned_jobs(default)
     assert (plan["train_teacher"], plan["translate_dev"], plan["score_teacher"], plan["distill"]) == (2, 2, 2, 4)
-    p = sc.paths("tiny")
-    hyp = sc.fill(p.test_hyp, model="teacher/de-en")
+    p = layout.paths("tiny")
+    hyp = layout.fill(p.test_hyp, model="teacher/de-en")
     assert (f"python -m evaluate --hyp {hyp} --ref tiny/data/text/base/test.en --model-dir tiny/models/teacher/de-en"
             " --output tiny/results/teachers/de-en.json --tokenize none --min-bleu 0.5 --floor-hyp"
-            f" {sc.fill(p.dev_hyp, model='teacher/de-en')} --floor-ref tiny/data/text/base/dev.en --model teacher/de-en"
+            f" {layout.fill(p.dev_hyp, model='teacher/de-en')} --floor-ref tiny/data/text/base/dev.en"
+            " --model teacher/de-en"
             " 2> tiny/logs/score_teacher/de-en.log") in text
     assert "--model-dir tiny/models/teacher/de-en --input tiny/data/distill/de-en/shards/0.in" in text
     assert "output: tiny/models/teacher/de-en.done.json\n    log: tiny/logs/train_teacher/de-en.log" in text
@@ -202,16 +211,16 @@ def test_cost_counts_every_member_and_the_ensembles_decodings(tmp_path: Path) ->
     extra = {"teacher": {"ensemble": 3}}
     targets = ("table1", "table2", "table3", "figures", "grid")
     planned = planned_jobs(run_workflow(tmp_path, "-n", *targets, configfiles=(TINY,), config=extra))
-    config = sc.merge_config(load_config(TINY), extra)
-    jobs = cost.jobs(config, cost.corpus_sizes(config, tmp_path))
-    assert cost.rule_counts(jobs) == {rule: planned[rule] for rule in cost.RULES if rule in planned}
+    config = settings.merge_config(load_config(TINY), extra)
+    jobs = cost_plan.jobs(config, cost_plan.corpus_sizes(config, tmp_path))
+    assert cost_plan.rule_counts(jobs) == {rule: planned[rule] for rule in cost_plan.RULES if rule in planned}
     assert sorted(j.name for j in jobs if j.rule == "train_teacher") == [
         "de-en", "de-en.m2", "de-en.m3", "en-de", "en-de.m2", "en-de.m3"]
-    rates = cost.Rates(config, None)
+    rates = cost_rates.Rates(config, None)
     single = next(j for j in jobs if j.rule == "translate_dev" and j.name == "teacher/de-en")
     ensemble = next(j for j in jobs if j.rule == "translate_dev" and j.name == "teacher/de-en.ensemble")
     assert (single.models, ensemble.models) == (1, 3) and {j.models for j in jobs if j.rule == "distill"} == {3}
-    one, three = (cost.cost_job(config, j, "gpu", rates) for j in (single, ensemble))
+    one, three = (cost_estimate.cost_job(config, j, "gpu", rates) for j in (single, ensemble))
     startup = rates.device(single.arch, "gpu").startup_seconds
     assert three.rate == pytest.approx(one.rate / 3)
     assert three.wall - startup == pytest.approx(3 * (one.wall - startup))
@@ -290,7 +299,7 @@ def test_each_member_and_the_ensemble_are_scored(tiny_run: Path, ensemble_run: t
                               "min_bleu": 0.5, "ref": f"{OUT}/data/text/base/dev.en", "sentences": 100}
     assert [m["model"] for m in score["members"]] == ["teacher/de-en", "teacher/de-en.m2"]
     for member in score["members"]:
-        folder = translations / sc.teacher_label(member["model"])
+        folder = translations / layout.teacher_label(member["model"])
         assert member["bleu"] == sacrebleu(folder / "test.bpe", text / "test.en")
         assert member["dev"] == {"bleu": sacrebleu(folder / "dev.bpe", text / "dev.en"),
                                  "ref": f"{OUT}/data/text/base/dev.en", "sentences": 100}

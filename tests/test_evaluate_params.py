@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evaluate import evaluate, read_parameters
+from evaluate import evaluate
+from slkd.formats import read_parameters
 
 pytestmark = pytest.mark.unit
 

@@ -14,8 +14,9 @@ from conftest import REPO, TINY, TINY_TRANSFORMER, load_config, planned_jobs, ru
 
 sys.path.insert(0, str(REPO / "scripts"))
 import distill  # noqa: E402
-import slkd_config as sc  # noqa: E402
-from corpus_check import CorpusError  # noqa: E402
+from slkd import checks, settings  # noqa: E402
+from slkd.corpus_check import CorpusError  # noqa: E402
+from slkd.cost import plan as cost_plan  # noqa: E402
 
 FILTERS = {  # three filtered parts: two normalisations of kd (scored by en-de), and bt (scored by de-en)
     "parts": {
@@ -94,9 +95,9 @@ def test_a_bad_scores_file_is_named_with_its_line(tmp_path: Path, scores: list[s
     ],
 )
 def test_a_filter_of_no_teachers_part_names_the_key(part: dict, error: str) -> None:
-    config = sc.merge_config(copy.deepcopy(load_config()), {"parts": {"x": part}})
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(config)
+    config = settings.merge_config(copy.deepcopy(load_config()), {"parts": {"x": part}})
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(config)
     assert str(err.value) == error
 
 
@@ -113,8 +114,8 @@ def test_a_bad_share_or_normalisation_names_the_key(part: dict, error: str) -> N
     import yaml
 
     schema = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
-    config = sc.merge_config(copy.deepcopy(load_config()), {"parts": {"x": part}})
-    assert sc.schema_error(config, schema) == error
+    config = settings.merge_config(copy.deepcopy(load_config()), {"parts": {"x": part}})
+    assert settings.schema_error(config, schema) == error
 
 
 @pytest.mark.plan
@@ -133,11 +134,11 @@ def test_the_paper_plans_no_filter_and_a_filtered_dataset_plans_one_scoring(tmp_
     assert plan["score_part"] == 1 and plan["bpe_part"] == 2 and plan["filter_part"] == 2
     assert plan["train_teacher"] == 2 and plan["distill"] == 2  # de-en distils (2 shards), en-de only scores
     assert plan["gather_part"] == 1  # kd, which both filter
-    import cost  # `snakemake cost` costs the one scoring, of the training set's size
 
-    config = sc.merge_config(load_config(TINY), extra)
-    corpus = cost.corpus_sizes(config, tmp_path)
-    jobs = [job for job in cost.jobs(config, corpus) if job.rule == "score_part"]
+
+    config = settings.merge_config(load_config(TINY), extra)
+    corpus = cost_plan.corpus_sizes(config, tmp_path)
+    jobs = [job for job in cost_plan.jobs(config, corpus) if job.rule == "score_part"]
     assert [(job.name, job.sentences) for job in jobs] == [("kd.length", corpus.train_sentences)]
 
 
@@ -183,7 +184,7 @@ def test_filtered_parts_drop_the_worst_scored_pairs(tiny_run: Path, tmp_path: Pa
     assert "--target tiny/data/distill/de-en/kd/bpe.de" in log and "--length-penalty-alpha 1.0" in log
     log = (tiny_run / "logs/score_part/en-de.bt.length.log").read_text()
     assert "--model tiny/models/teacher/de-en" in log and "--target tiny/data/distill/en-de/bt/bpe.en" in log
-    from bpe import apply  # the German side in the teachers' BPE, as bpe_part wrote it (a temporary file)
+    from bpe import apply
 
     codes = tiny_run / f"data/bpe/codes.de.{load_config(TINY)['architectures']['LARGE']['num-words']}"
     apply(codes, tiny_run / "data/distill/de-en/kd/train.de", tmp_path / "kd.bpe.de")

@@ -25,14 +25,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import disk_space
 import pytest
 import train_model
-import trainer_check
-import trainers
 from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY, run_workflow
-from evaluate import read_parameters
-from sockeye_jobs import Job, run_per_line
+from slkd import backends, disk_space, trainer_check
+from slkd.formats import read_parameters
+from slkd.sockeye_jobs import Job, run_per_line
 
 MODEL = "tiny/models/student/SMALL/baseline/dropout/ckpt8/trial1"  # 8 checkpoints of 20 updates, ~10 s
 SHARD_IN = "tiny/data/distill/de-en/shards/0.in"
@@ -114,7 +112,7 @@ def test_almost_no_free_space_is_less_than_the_low_mark_and_a_16th_of_a_small_di
 
 @pytest.mark.unit
 def test_a_space_error_is_found_in_the_chain_of_exceptions() -> None:
-    full = OSError(errno.ENOSPC, "No space left on device", "m/trainers.tsv")
+    full = OSError(errno.ENOSPC, "No space left on device", "m/backends.tsv")
     try:
         try:
             raise train_model.TrainerFailed("Sockeye exited with 1")
@@ -312,7 +310,7 @@ WRITER = (  # a stand-in for sockeye.translate: 1000 lines of 401 bytes
 def test_a_decoding_that_fills_the_disk_removes_its_output_and_says_so(tmp_path: Path, capsys) -> None:
     source = tmp_path / "shard.in"
     source.write_text("".join(f"s{i}\n" for i in range(1000)))
-    job = Job(trainers.get("sockeye1"), sys.executable, "cpu", 1)
+    job = Job(backends.get("sockeye1"), sys.executable, "cpu", 1)
     with tmpfs(tmp_path / "disk", 256 << 10) as disk:
         output = disk / "shard.json"  # 400 KB to write on a disk of 256 KiB
         assert run_per_line(job, lambda: [sys.executable, "-c", WRITER, str(output)], "writer", str(source),

@@ -8,10 +8,9 @@ import json
 import re
 from pathlib import Path
 
-import evaluate
-import model_lock
 import pytest
 from conftest import SOCKEYE_PYTHON, TINY, run_workflow
+from slkd import model_lock, scoring
 from test_corpus import local_config, write
 
 pytestmark = [
@@ -58,8 +57,8 @@ def test_a_teacher_above_its_floor_records_dev_and_test_bleu(tiny_run: Path) -> 
         hyps = tiny_run / f"data/translations/teacher/{direction}"
         for split, bleu in (("dev", score["floor"]["bleu"]), ("test", score["bleu"])):
             ref = tiny_run / f"data/text/base/{split}.{target}"
-            assert bleu == evaluate.score(evaluate.read_hypotheses(hyps / f"{split}.bpe"),
-                                          evaluate.read_references(ref), "none")["bleu"]
+            assert bleu == scoring.score(scoring.read_hypotheses(hyps / f"{split}.bpe"),
+                                          scoring.read_references(ref), "none")["bleu"]
         assert score["floor"] == {"bleu": score["floor"]["bleu"], "min_bleu": 0.5, "sentences": 100,
                                   "ref": f"tiny/data/text/base/dev.{target}"}
         assert score["floor"]["bleu"] >= 0.5  # the tiny teachers clear a floor above 0

@@ -12,32 +12,32 @@ from pathlib import Path
 
 import gpu_bench
 import pytest
-import slkd_config as sc
 import yaml
 from conftest import REPO, SNAKEMAKE, load_config
+from slkd import backends, checks, design, training_flags
 
 SOCKEYE3_PYTHON = REPO / ".venv-sockeye3" / "bin" / "python"
 GPU_CHECK = (REPO / "config/gpu-check.yaml",)
-GPU_ARGS = ["--resources", "gpu=10", "--set-resources", *(f"{rule}:gpu=1" for rule in sc.TRAINER_RULES),
+GPU_ARGS = ["--resources", "gpu=10", "--set-resources", *(f"{rule}:gpu=1" for rule in backends.TRAINER_RULES),
             "--scheduler", "greedy"]
 
 
 @pytest.mark.unit
 def test_gpu_check_config_trains_transformers_only():
     config = load_config(*GPU_CHECK)
-    sc.check_config(config)
+    checks.check_config(config)
     # no MXNet model: the workflow's MXNet refusal (sm_90) never applies, and table1 adds no training
-    assert sc.backends_used(config) == ["sockeye3"]
-    assert sc.grid_students(config) == []
-    assert set(sc.students(config, ["table1"])) <= set(sc.students(config, ["table3"]))
-    students = sc.students(config)
+    assert design.backends_used(config) == ["sockeye3"]
+    assert design.grid_students(config) == []
+    assert set(design.students(config, ["table1"])) <= set(design.students(config, ["table3"]))
+    students = design.students(config)
     assert len(students) == 10 and {s.dataset for s in students} == set(config["tables"]["table3"]["datasets"])
-    assert sc.teachers_used(config) == ["de-en", "en-de"]
-    assert sc.teacher_flags(config)["batch-size"] >= 4096
-    assert sc.architecture(config, "T-LARGE")["transformer-model-size"] == 512
+    assert design.teachers_used(config) == ["de-en", "en-de"]
+    assert training_flags.teacher_flags(config)["batch-size"] >= 4096
+    assert design.architecture(config, "T-LARGE")["transformer-model-size"] == 512
     cpu = load_config(*GPU_CHECK, REPO / "config/gpu-check-cpu.yaml")
-    sc.check_config(cpu)
-    assert sc.backends_used(cpu) == ["sockeye3"] and cpu["outdir"] != config["outdir"]
+    checks.check_config(cpu)
+    assert design.backends_used(cpu) == ["sockeye3"] and cpu["outdir"] != config["outdir"]
 
 
 @pytest.mark.plan

@@ -15,10 +15,14 @@ import sys
 from pathlib import Path
 
 import cost
-import gpu_monitor
 import pytest
 import yaml
 from conftest import GPU_RULES, REPO, TINY, load_config, run_workflow
+from slkd import gpu_monitor
+from slkd.cost import estimate as cost_estimate  # noqa: E402
+from slkd.cost import rates as cost_rates  # noqa: E402
+from slkd.cost import report as cost_report  # noqa: E402
+from slkd.cost import usage as cost_usage  # noqa: E402
 
 UUIDS = ("GPU-0a0a0a0a-0000-4000-8000-000000000000", "GPU-1b1b1b1b-1111-4111-8111-111111111111")
 
@@ -180,7 +184,7 @@ def test_no_gpu_no_samples(standin: StandIn, tmp_path: Path, monkeypatch: pytest
 
 @pytest.mark.unit
 def test_the_log_is_the_file_stderr_goes_to(tmp_path: Path) -> None:
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import gpu_monitor;"
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); from slkd import gpu_monitor;"
             " print(gpu_monitor.job_log())")
     for name, shown in (("job.log", str(tmp_path / "job.log")), ("job.txt", "None")):
         with open(tmp_path / name, "w") as stderr:
@@ -319,34 +323,35 @@ def write_records(root: Path, outdir: str) -> Path:
 def test_cost_reads_the_samples_and_the_efficiency_report_exactly(tmp_path: Path) -> None:
     config = load_config(TINY)
     profile = write_records(tmp_path, config["outdir"])
-    use = cost.used(config, profile, tmp_path)
+    use = cost_usage.used(config, profile, tmp_path)
     assert use.gpu == [
         gpu_monitor.JobUsage("train_teacher", "de-en", 3, 3, 10.5, 70.0, 90.0, 3000.0, 81559.0),
         gpu_monitor.JobUsage("translate_test", "teacher/de-en", 2, 2, 60.0, 30.0, 40.0, 700.0, 40960.0)]
-    assert cost.gpu_by_rule(use.gpu) == {"train_teacher": cost.RuleGpu(1, 3, 10.5, 70.0, 90.0, 3000.0, 81559.0),
-                                         "translate_test": cost.RuleGpu(1, 2, 60.0, 30.0, 40.0, 700.0, 40960.0)}
+    RuleGpu, SlurmStep, RuleSlurm = cost_usage.RuleGpu, cost_usage.SlurmStep, cost_usage.RuleSlurm
+    assert cost_usage.gpu_by_rule(use.gpu) == {"train_teacher": RuleGpu(1, 3, 10.5, 70.0, 90.0, 3000.0, 81559.0),
+                                               "translate_test": RuleGpu(1, 2, 60.0, 30.0, 40.0, 700.0, 40960.0)}
     assert use.reports == [tmp_path / "eff/efficiency_report_uuid.csv"]
-    assert use.slurm == [cost.SlurmStep("train_teacher", "de-en", "101.0", 600.0, 900.0, 2, 2048.0, 8000.0),
-                         cost.SlurmStep("translate_test", "teacher_de-en", "102.0", 100.0, 60.5, 2, 1024.0, 4096.0),
-                         cost.SlurmStep("evaluate", "S_kd_dropout_2_1", "103.0", 20.0, 10.0, 1, 100.0, 500.0)]
-    assert cost.slurm_by_rule(use.slurm) == {"evaluate": cost.RuleSlurm(1, 20.0, 10.0, 50.0, 100.0, 20.0),
-                                             "train_teacher": cost.RuleSlurm(1, 600.0, 900.0, 75.0, 2048.0, 25.6),
-                                             "translate_test": cost.RuleSlurm(1, 100.0, 60.5, 30.25, 1024.0, 25.0)}
+    assert use.slurm == [SlurmStep("train_teacher", "de-en", "101.0", 600.0, 900.0, 2, 2048.0, 8000.0),
+                         SlurmStep("translate_test", "teacher_de-en", "102.0", 100.0, 60.5, 2, 1024.0, 4096.0),
+                         SlurmStep("evaluate", "S_kd_dropout_2_1", "103.0", 20.0, 10.0, 1, 100.0, 500.0)]
+    assert cost_usage.slurm_by_rule(use.slurm) == {"evaluate": RuleSlurm(1, 20.0, 10.0, 50.0, 100.0, 20.0),
+                                                   "train_teacher": RuleSlurm(1, 600.0, 900.0, 75.0, 2048.0, 25.6),
+                                                   "translate_test": RuleSlurm(1, 100.0, 60.5, 30.25, 1024.0, 25.0)}
     # results/cost.md: each rule against its estimate
-    rows, corpus, rates = cost.estimate(config, GPU_RULES, root=tmp_path)
-    cpu_only = cost.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0]
-    md = cost.markdown(config, rows, corpus, rates, cpu_only, use)
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
+    cpu_only = cost_estimate.estimate(config, GPU_RULES, root=tmp_path, device="cpu")[0]
+    md = cost_report.markdown(config, rows, corpus, rates, cpu_only, use)
     teachers = [r for r in rows if r.job.rule == "train_teacher"]
-    per_teacher = cost.hours(sum(r.wall for r in teachers) / len(teachers))
+    per_teacher = cost_report.hours(sum(r.wall for r in teachers) / len(teachers))
     assert f"| train_teacher | 1 | 0.17 | 0.17 | 2 | {per_teacher} | 75.0 | 2,048 | 25.6 |" in md
     assert f"| train_teacher | 1 | 0.00 | 0.00 | 2 | {per_teacher} | 70.0 | 90 | 3,000 | 81,559 |" in md
     assert "| translate_test | teacher/de-en | 2 | 0.02 | 30.0 | 40 | 700 |" in md
-    used_gpu = cost.hours(600 + 100)  # the GPU rules' steps; evaluate runs on the CPU
+    used_gpu = cost_report.hours(600 + 100)  # the GPU rules' steps; evaluate runs on the CPU
     assert f"GPU-hours used (the elapsed time of the GPU rules' steps, one GPU each): **{used_gpu}**" in md
     # without records, the report is what it was
-    empty = cost.used(config, profile, tmp_path / "nothing")
-    assert cost.markdown(config, rows, corpus, rates, cpu_only, empty) == cost.markdown(
-        config, rows, corpus, rates, cpu_only) and "What the run used" not in cost.markdown(
+    empty = cost_usage.used(config, profile, tmp_path / "nothing")
+    assert cost_report.markdown(config, rows, corpus, rates, cpu_only, empty) == cost_report.markdown(
+        config, rows, corpus, rates, cpu_only) and "What the run used" not in cost_report.markdown(
         config, rows, corpus, rates, cpu_only)
 
 
@@ -360,9 +365,9 @@ def test_the_cost_script_reports_the_records_and_keeps_its_csv(tmp_path: Path, m
     assert cost.main(args) == 0
     before_csv, before_md = (out / "cost.csv").read_text(), (out / "cost.md").read_text()
     assert "What the run used" not in before_md
-    stamp = cost.measurement_stamp(config, tmp_path)
+    stamp = cost_rates.measurement_stamp(config, tmp_path)
     profile = write_records(tmp_path, config["outdir"])
-    assert cost.measurement_stamp(config, tmp_path) != stamp  # `snakemake cost` estimates again
+    assert cost_rates.measurement_stamp(config, tmp_path) != stamp  # `snakemake cost` estimates again
     assert cost.main([*args, "--gpu-profile", str(profile)]) == 0
     assert (out / "cost.csv").read_text() == before_csv
     md = (out / "cost.md").read_text()
@@ -378,5 +383,5 @@ def test_the_slurm_profile_asks_the_plugin_for_its_efficiency_report() -> None:
     assert profile["slurm-efficiency-report-path"] == "logs/slurm/efficiency"
     fields = slurm.ExecutorSettings.__dataclass_fields__  # the options exist in the installed plugin
     assert {"efficiency_report", "efficiency_report_path"} <= set(fields)
-    assert cost.efficiency_folder(REPO / "profiles/slurm/config.yaml", Path("/run")) == Path(
+    assert cost_usage.efficiency_folder(REPO / "profiles/slurm/config.yaml", Path("/run")) == Path(
         "/run/logs/slurm/efficiency")

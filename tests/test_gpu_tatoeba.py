@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import convergence
-import cost
 import jsonschema
 import pytest
-import slkd_config as sc
 import yaml
 from conftest import REPO, SOCKEYE3_PYTHON, load_config, planned_jobs, run_workflow
+from slkd import backends, checks, design, training_flags
+from slkd.cost import plan as cost_plan
 
 CONFIG = REPO / "config/gpu-tatoeba.yaml"
 CORPUS = "bench/work/tatoeba-de-en"  # the gitignored copy that `bench/gpu-tatoeba --prepare` makes
-GPU_ARGS = ("--resources", "gpu=15", "--set-resources", *(f"{rule}:gpu=1" for rule in sc.TRAINER_RULES),
+GPU_ARGS = ("--resources", "gpu=15", "--set-resources", *(f"{rule}:gpu=1" for rule in backends.TRAINER_RULES),
             "--scheduler", "greedy")
 TARGETS = ("table1", "table2", "table3", "figures")  # what bench/gpu-tatoeba runs
 # The plan: 2 teachers, 6 shards per direction, 5 datasets x 2 columns x 3 trials, 4 datasets compared with
@@ -43,28 +43,28 @@ def config() -> dict[str, Any]:
 
 @pytest.mark.unit
 def test_the_papers_design_with_transformers_on_tatoeba(config: dict[str, Any]) -> None:
-    sc.check_config(config)
+    checks.check_config(config)
     corpus = config["corpus"]
     assert corpus["source"] == "local" and corpus["tokenize"] is True and corpus["lowercase"] is False
-    assert {side: path for split in sc.SPLITS for side, path in corpus["local"][split].items()
+    assert {side: path for split in design.SPLITS for side, path in corpus["local"][split].items()
             if path != f"{CORPUS}/{split}.{'de' if side == 'src' else 'en'}"} == {}
     # Transformers only (no MXNet on sm_90): teachers in both directions, no grid
-    assert sc.backends_used(config) == ["sockeye3"] and sc.grid_students(config) == []
-    assert sc.teachers_used(config) == ["de-en", "en-de"]
-    assert sc.backend_of(config, config["teacher"]["architecture"]) == "sockeye3"
+    assert design.backends_used(config) == ["sockeye3"] and design.grid_students(config) == []
+    assert design.teachers_used(config) == ["de-en", "en-de"]
+    assert design.backend_of(config, config["teacher"]["architecture"]) == "sockeye3"
     # Table 3: five datasets, T-SMALL with and without dropout, 3 trials; Table 1 trains nothing more
-    students = sc.students(config)
+    students = design.students(config)
     assert config["tables"]["table3"]["datasets"] == ["baseline", "kd", "base+kd", "base+kd+bt", "base+best-2"]
     assert len(students) == 30 and {s.trial for s in students} == {1, 2, 3}
     assert {(s.architecture, s.dropout) for s in students} == {("T-SMALL", True), ("T-SMALL", False)}
-    assert set(sc.students(config, ["table1"])) < set(sc.students(config, ["table3"]))
-    assert sc.bpe_sizes(config) == [500, 4000]
+    assert set(design.students(config, ["table1"])) < set(design.students(config, ["table3"]))
+    assert design.bpe_sizes(config) == [500, 4000]
     # every training stops on early stopping on the dev set, or at its ceilings
-    teacher = sc.teacher_flags(config)
+    teacher = training_flags.teacher_flags(config)
     stops = ("max-num-checkpoint-not-improved", "max-updates", "max-seconds")
     assert tuple(teacher[k] for k in stops) == (4, 1500, 150)
     for student in students:
-        flags = sc.student_flags(config, student)
+        flags = training_flags.student_flags(config, student)
         assert tuple(flags[k] for k in stops) == (4, 1500, 120)
         assert flags["transformer-dropout-prepost"] == (".1:.1" if student.dropout else "0:0")
         assert flags["encoder"] == flags["decoder"] == "transformer" and "backend" not in flags
@@ -107,10 +107,12 @@ def test_sockeye3_accepts_every_training_argv(config: dict[str, Any], tmp_path: 
     data = ["--source", str(tmp_path / "s"), "--target", str(tmp_path / "t"), "--validation-source",
             str(tmp_path / "s"), "--validation-target", str(tmp_path / "t"), "--output", str(tmp_path / "m"),
             "--use-cpu"]
-    with_dropout, without = (sc.Student("T-SMALL", "base+kd+bt", d, 15, 1) for d in (True, False))
-    assert {with_dropout, without} <= set(sc.students(config))
-    flags = [sc.teacher_flags(config), sc.student_flags(config, with_dropout), sc.student_flags(config, without)]
-    proc = subprocess.run([str(SOCKEYE3_PYTHON), "-c", PARSE, json.dumps([data + sc.sockeye_args(f) for f in flags])],
+    with_dropout, without = (design.Student("T-SMALL", "base+kd+bt", d, 15, 1) for d in (True, False))
+    assert {with_dropout, without} <= set(design.students(config))
+    flags = [training_flags.teacher_flags(config), training_flags.student_flags(config, with_dropout),
+             training_flags.student_flags(config, without)]
+    argvs = json.dumps([data + training_flags.sockeye_args(f) for f in flags])
+    proc = subprocess.run([str(SOCKEYE3_PYTHON), "-c", PARSE, argvs],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     teacher, dropout, nodropout = json.loads(proc.stdout)
@@ -127,15 +129,15 @@ def test_sockeye3_accepts_every_training_argv(config: dict[str, Any], tmp_path: 
 def test_dry_run_plans_exactly_the_design_on_one_shared_gpu(config: dict[str, Any], tmp_path: Path) -> None:
     # the DAG follows from the configuration alone: any text at the corpus paths will do for a dry run
     (tmp_path / CORPUS).mkdir(parents=True)
-    for split in sc.SPLITS:
+    for split in design.SPLITS:
         for lang in ("de", "en"):
             (tmp_path / CORPUS / f"{split}.{lang}").write_text("ein Satz .\n")
     proc = run_workflow(tmp_path, "-n", "-p", *GPU_ARGS, *TARGETS, configfiles=(CONFIG,))
     jobs = planned_jobs(proc)
     assert jobs == {**PLAN, "total": sum(PLAN.values())}
     # `snakemake cost` estimates exactly these trainings, decodes and evaluations
-    assert cost.rule_counts(cost.jobs(config, cost.corpus_sizes(config, tmp_path))) == {
-        rule: PLAN[rule] for rule in cost.RULES if rule in PLAN}
+    assert cost_plan.rule_counts(cost_plan.jobs(config, cost_plan.corpus_sizes(config, tmp_path))) == {
+        rule: PLAN[rule] for rule in cost_plan.RULES if rule in PLAN}
     # every trainer job is a Sockeye 3 job on the GPU slot it holds (device 0: the same GPU for all)
     out = proc.stdout + proc.stderr
     trainer = [line for line in out.splitlines() if re.search(r"python -m (train_model|translate) ", line)]

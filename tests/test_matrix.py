@@ -52,7 +52,7 @@ def test_removing_a_dataset(tmp_path: Path) -> None:
 
 
 def expected_grid(values: dict, named: dict[str, dict]) -> set[str]:
-    """Appendix A.1's architectures, computed here from the config's lists (not with slkd_config): the product
+    """Appendix A.1's architectures, computed here from the config's lists (not with slkd.design): the product
     less the excluded combinations, named by their flags, or LARGE/SMALL where the flags are theirs."""
     keys = ["num-words", "num-embed", "num-layers", "rnn-cell-type", "rnn-num-hidden"]
     names = set()

@@ -18,12 +18,13 @@ import claims
 import detok
 import pytest
 import significance
-import slkd_config as sc
 import tables
 import yaml
 from conftest import REPO, load_config
-from corpus_check import CorpusError
-from evaluate import evaluate, model_fields
+from evaluate import evaluate
+from slkd import checks, design, layout, results, settings
+from slkd.corpus_check import CorpusError
+from slkd.scoring import model_fields
 from test_claims import references, translations, write_student
 
 pytestmark = pytest.mark.unit
@@ -123,7 +124,7 @@ SIGNATURES = {"bleu_signature": "nrefs:1|tok:none", "chrf_signature": "nrefs:1|n
 def run_file(folder: Path, dataset: str, arch: str, trial: int, detok_bleu: float | None = 0.0) -> dict:
     """A run file's fields with distinct numbers per metric (bleu, chrf, bleu_detok)."""
     base = {"baseline": 20.0, "kd": 24.0}[dataset] + trial + (10 if arch == "LARGE" else 0)
-    run = {**model_fields(sc.student_model(sc.Student(arch, dataset, True, 2, trial))), "bleu": base,
+    run = {**model_fields(layout.student_model(design.Student(arch, dataset, True, 2, trial))), "bleu": base,
            "chrf": base + 30.5, "bleu_detok": None if detok_bleu is None else base - 1.25, "ppl_train": 3.0 + trial,
            **SIGNATURES}
     if detok_bleu is None:
@@ -194,7 +195,7 @@ def test_the_default_tables_are_the_papers(tmp_path: Path) -> None:
 
 def test_a_table_refuses_a_bootstrap_of_another_metric(tmp_path: Path) -> None:
     test = tmp_path / "p.json"
-    test.write_text(json.dumps({**model_fields(sc.student_model(sc.Student("SMALL", "kd", True, 2, 1))),
+    test.write_text(json.dumps({**model_fields(layout.student_model(design.Student("SMALL", "kd", True, 2, 1))),
                                 "metric": "bleu", "p_value": 0.01}))
     assert tables.load_significance([test], "bleu") == {("kd", "SMALL", "dropout"): {1: 0.01}}
     with pytest.raises(tables.ResultFileError, match="compares bleu, not chrf"):
@@ -209,7 +210,7 @@ def test_claims_state_their_metric(name: str, tmp_path: Path) -> None:
     files, hyps, tests, scores = [], [], [], {}
     for dataset in ("baseline", "kd"):
         for dropout in ("dropout", "nodropout"):
-            student = sc.Student("SMALL", dataset, dropout == "dropout", 2, 1)
+            student = design.Student("SMALL", dataset, dropout == "dropout", 2, 1)
             wrong = {"baseline": range(0, 3), "kd": range(0, 6)}[dataset]  # kd garbles twice as many sentences
             run, hyp, scores[dataset, dropout] = write_student(tmp_path, student, translations(references(), wrong, 1),
                                                                ref, name, bleu=99.0, **SIGNATURES)
@@ -217,11 +218,11 @@ def test_claims_state_their_metric(name: str, tmp_path: Path) -> None:
             hyps.append(hyp)
             if dataset == "kd":
                 test = tmp_path / f"p.{dropout}.json"
-                baseline = sc.Student("SMALL", "baseline", dropout == "dropout", 2, 1)
-                test.write_text(json.dumps({**model_fields(sc.student_model(student)), "metric": name,
-                                            "baseline_model": sc.student_model(baseline), "p_value": 0.02}))
+                baseline = design.Student("SMALL", "baseline", dropout == "dropout", 2, 1)
+                test.write_text(json.dumps({**model_fields(layout.student_model(student)), "metric": name,
+                                            "baseline_model": layout.student_model(baseline), "p_value": 0.02}))
                 tests.append(str(test))
-    assert hyps[0].endswith("/baseline/dropout/ckpt2/trial1/test.detok" if name == sc.DETOK else
+    assert hyps[0].endswith("/baseline/dropout/ckpt2/trial1/test.detok" if name == design.DETOK else
                             "/baseline/dropout/ckpt2/trial1/test.bpe")
     stats = tmp_path / "stats.tsv"
     stats.write_text("corpus\tlang\tlines\ttokens\ttypes\nbaseline\ten\t1\t9\t8\nkd\ten\t1\t9\t7\n")
@@ -235,7 +236,7 @@ def test_claims_state_their_metric(name: str, tmp_path: Path) -> None:
         "kd>baseline", name, str(kd), str(baseline), "contradicted", "0.0200")
     assert float(line["effect"]) == pytest.approx(kd - baseline, abs=0.01) and float(line["ci_high"]) < 0
     md = (tmp_path / "claims.md").read_text()
-    label, description = tables.LABEL[name], tables.DESCRIPTION[name]
+    label, description = results.LABEL[name], results.DESCRIPTION[name]
     assert f"{label} kd {kd:.2f} vs baseline {baseline:.2f}" in md
     assert f"Scores and p-values: {description} ({SIGNATURES[f'{name}_signature']})." in md
     with pytest.raises(claims.ResultFileError, match=f"compares {name}, not bleu"):
@@ -248,8 +249,8 @@ def test_claims_state_their_metric(name: str, tmp_path: Path) -> None:
     ({"columns": "chrf"}, "evaluation.columns: 'chrf' is not of type 'array'"),
 ])
 def test_the_schema_names_a_wrong_metric_key(evaluation: dict, line: str) -> None:
-    config = sc.merge_config(load_config(), {"evaluation": evaluation})
-    assert sc.schema_error(config, SCHEMA) == line
+    config = settings.merge_config(load_config(), {"evaluation": evaluation})
+    assert settings.schema_error(config, SCHEMA) == line
 
 
 @pytest.mark.parametrize(("evaluation", "message"), [
@@ -259,16 +260,17 @@ def test_the_schema_names_a_wrong_metric_key(evaluation: dict, line: str) -> Non
     ({"metric": "ter"}, "evaluation.metric: unknown metric 'ter' (known: bleu, bleu_detok, chrf)"),
 ])
 def test_config_checks_name_the_metric_key(evaluation: dict, message: str) -> None:
-    config = sc.merge_config(load_config(), {"evaluation": evaluation})
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(config)
+    config = settings.merge_config(load_config(), {"evaluation": evaluation})
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(config)
     assert str(err.value) == message
 
 
 def test_detokenized_bleu_is_scored_only_when_a_table_shows_it() -> None:
     config = load_config()
-    assert (sc.table_metric(config), sc.metric_columns(config), sc.detok_used(config)) == ("bleu", [], False)
-    sc.check_config(config)
+    shown = (design.table_metric(config), design.metric_columns(config), design.detok_used(config))
+    assert shown == ("bleu", [], False)
+    checks.check_config(config)
     for evaluation in ({"columns": ["bleu_detok"]}, {"metric": "bleu_detok", "columns": ["chrf"]}):
-        assert sc.detok_used(sc.merge_config(copy.deepcopy(config), {"evaluation": evaluation}))
-    assert not sc.detok_used(sc.merge_config(copy.deepcopy(config), {"evaluation": {"metric": "chrf"}}))
+        assert design.detok_used(settings.merge_config(copy.deepcopy(config), {"evaluation": evaluation}))
+    assert not design.detok_used(settings.merge_config(copy.deepcopy(config), {"evaluation": {"metric": "chrf"}}))

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import gpu_check
 import pytest
 import yaml
 from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY
+from slkd import gpu_check
 
 H200 = "0, GPU-8f2e1c3a-0000-4a4b-9c9d-000000000001, NVIDIA H200, 9.0, 580.82.07, 143771\n"
 A100 = "1, GPU-1234abcd-0000-4a4b-9c9d-000000000002, NVIDIA A100-SXM4-80GB, 8.0, 580.82.07, 81920\n"

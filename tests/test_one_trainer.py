@@ -11,10 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-import model_lock
 import pytest
-import supervise
 from conftest import REPO, SNAKEMAKE, SOCKEYE3_PYTHON, SOCKEYE_PYTHON, TINY, run_workflow
+from slkd import model_lock, supervise
 
 
 @pytest.mark.unit
@@ -38,7 +37,8 @@ def test_a_second_trainer_waits_then_fails_naming_the_holder(tmp_path: Path) -> 
 @pytest.mark.unit
 def test_the_lock_lives_as_long_as_the_trainer_that_inherited_it(tmp_path: Path) -> None:
     """The trainer (here `sleep`) keeps the folder locked after the script that took the lock has gone."""
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import model_lock, subprocess\n"
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
+            "import subprocess\nfrom slkd import model_lock\n"
             f"with model_lock.hold({str(tmp_path / 'model')!r}, 'x') as fd:\n"
             "    quiet = subprocess.DEVNULL\n"
             "    p = subprocess.Popen(['sleep', '4'], pass_fds=[fd], stdout=quiet, stderr=quiet)\n"
@@ -67,7 +67,7 @@ def test_the_child_stops_when_the_watched_snakemake_ends(tmp_path: Path, monkeyp
 @pytest.mark.unit
 def test_the_child_dies_with_the_script_that_runs_it(tmp_path: Path) -> None:
     """kill -9 of the supervising script: the kernel's parent-death signal ends its child."""
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); import supervise\n"
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'scripts')!r}); from slkd import supervise\n"
             "supervise.run(['sh', '-c', 'echo $$ > child.pid; exec sleep 60'])\n")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
     pid_file = tmp_path / "child.pid"

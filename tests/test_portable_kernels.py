@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, SOCKEYE3_PYTHON, SOCKEYE_PYTHON
-from trainers import sockeye1, sockeye3
+from slkd.backends import sockeye1, sockeye3
 
 QEMU = shutil.which("qemu-x86_64")
 EMULATED = [QEMU or "qemu-x86_64", "-cpu", "Haswell"]

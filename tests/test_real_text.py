@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_workflow
-from corpus_check import count_lines
+from slkd.corpus_check import count_lines
 
 pytestmark = pytest.mark.workflow
 
@@ -82,13 +82,13 @@ def test_tatoeba_teacher_kd_and_one_student(tmp_path: Path, tatoeba: Path) -> No
     assert run["sentences"] == 200 and 0 <= run["bleu"] <= 100 and "tok:none" in run["bleu_signature"]
     # detokenized BLEU (config/test-tiny.yaml evaluation.columns): the workflow tokenized this corpus, so the
     # reference is its raw test text as obtained; the student's translations Moses-detokenized
-    import slkd_config as sc
     from sacrebleu import corpus_bleu
+    from slkd import design, layout
 
-    paths, student = sc.paths("tiny"), sc.Student("SMALL", "kd", True, 2, 1).wildcards
-    reference = (tmp_path / sc.fill(paths.detok_text, corpus="base", split="test", lang="en")).read_text()
+    paths, student = layout.paths("tiny"), design.Student("SMALL", "kd", True, 2, 1).wildcards
+    reference = (tmp_path / layout.fill(paths.detok_text, corpus="base", split="test", lang="en")).read_text()
     assert reference == (tmp_path / "test.en").read_text()
-    hyps = (tmp_path / sc.fill(paths.student_test_detok, **student)).read_text().splitlines()
+    hyps = (tmp_path / layout.fill(paths.student_test_detok, **student)).read_text().splitlines()
     assert run["bleu_detok"] == round(corpus_bleu(hyps, [reference.splitlines()]).score, 2)
     teacher = json.loads((root / "results/teachers/de-en.json").read_text())
     assert teacher["sentences"] == 200 and teacher["model"] == "teacher/de-en"

@@ -15,10 +15,10 @@ import threading
 import time
 from pathlib import Path
 
-import cost
 import pytest
 import yaml
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
+from slkd.cost import usage as cost_usage
 
 pytestmark = pytest.mark.slurm
 
@@ -187,8 +187,8 @@ def test_the_plugin_wrote_its_efficiency_report_and_cost_reads_it(slurm_run: dic
     """profiles/slurm asks snakemake-executor-plugin-slurm for its efficiency report (sacct, at the end of the
     run), in logs/slurm/efficiency/ of the folder Snakemake ran in; `snakemake cost` reads it."""
     workdir = slurm_run["out"].parent
-    reports = cost.efficiency_reports(REPO / "profiles/slurm/config.yaml", workdir)
+    reports = cost_usage.efficiency_reports(REPO / "profiles/slurm/config.yaml", workdir)
     assert len(reports) == 1, slurm_run["log"][-4000:]
-    steps = cost.read_efficiency_report(reports[0])
+    steps = cost_usage.read_efficiency_report(reports[0])
     # the job steps it lists (SLURM's records of the commands) belong to the rules that ran as jobs
     assert {step.rule for step in steps} <= {rule_of(job) for job in slurm_run["jobs"]}, steps

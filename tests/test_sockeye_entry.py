@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from trainers import sockeye1
+from slkd.backends import sockeye1
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRY = REPO / "scripts" / "sockeye_entry.py"

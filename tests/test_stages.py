@@ -9,14 +9,14 @@ import re
 from pathlib import Path
 
 import pytest
-import slkd_config as sc
-import trainers
 from conftest import REPO, load_config
-from corpus_check import CorpusError
 from distill import gather, split
-from evaluate import best_checkpoint, evaluate, read_metrics
+from evaluate import evaluate
 from significance import paired_bootstrap
-from sockeye_jobs import Job
+from slkd import backends, design, training_flags
+from slkd.corpus_check import CorpusError
+from slkd.formats import best_checkpoint, read_metrics
+from slkd.sockeye_jobs import Job
 from tables import table1, table2, table3
 from train_model import build_argv, model_state
 
@@ -150,24 +150,25 @@ def test_table1_and_table2(tmp_path: Path) -> None:
 
 def test_student_flags_follow_the_paper() -> None:
     config = load_config()
-    small_nodrop = sc.Student("SMALL", "kd", False, 100, 2)
-    flags = sc.student_flags(config, small_nodrop)
+    small_nodrop = design.Student("SMALL", "kd", False, 100, 2)
+    flags = training_flags.student_flags(config, small_nodrop)
     assert flags["num-words"] == 500 and flags["rnn-num-hidden"] == 256 and flags["seed"] == 2
     assert flags["rnn-dropout-inputs"] == "0:0" and flags["rnn-dropout-states"] == "0:0"
     assert flags["max-updates"] == 100 * 4000 and "max-checkpoints" not in flags
-    assert sc.student_flags(config, sc.Student("LARGE", "kd", True, 30, 1))["rnn-dropout-inputs"] == ".1:.1"
-    teacher = sc.teacher_flags(config)
+    large = design.Student("LARGE", "kd", True, 30, 1)
+    assert training_flags.student_flags(config, large)["rnn-dropout-inputs"] == ".1:.1"
+    teacher = training_flags.teacher_flags(config)
     assert teacher["num-words"] == 10000 and teacher["max-num-epochs"] == 100
     data = {"source": "s", "target": "t", "validation_source": "vs", "validation_target": "vt"}
-    argv = build_argv(Job(trainers.get("sockeye1"), "py", "cpu", 1), "m", data, teacher)
+    argv = build_argv(Job(backends.get("sockeye1"), "py", "cpu", 1), "m", data, teacher)
     assert argv[:3] == ["py", str(REPO / "scripts/sockeye_entry.py"), "train"]
     assert argv[-1] == "--use-cpu" and "--learning-rate-decay-param-reset" in argv
-    assert build_argv(Job(trainers.get("sockeye1"), "py", "gpu", 1), "m", data, teacher)[-2:] == ["--device-ids", "0"]
+    assert build_argv(Job(backends.get("sockeye1"), "py", "gpu", 1), "m", data, teacher)[-2:] == ["--device-ids", "0"]
     # Sockeye 3 (PyTorch): its own entry point and device flag
-    argv = build_argv(Job(trainers.get("sockeye3"), "py3", "gpu", 1), "m", data, teacher)
+    argv = build_argv(Job(backends.get("sockeye3"), "py3", "gpu", 1), "m", data, teacher)
     assert argv[:3] == ["py3", str(REPO / "scripts/sockeye3_entry.py"), "train"]
     assert argv[-2:] == ["--device-id", "0"]
-    assert build_argv(Job(trainers.get("sockeye3"), "py3", "cpu", 1), "m", data, teacher)[-1] == "--use-cpu"
+    assert build_argv(Job(backends.get("sockeye3"), "py3", "cpu", 1), "m", data, teacher)[-1] == "--use-cpu"
 
 
 def test_model_state(tmp_path: Path) -> None:
@@ -241,6 +242,7 @@ def test_the_not_learning_guard() -> None:
 def test_result_formats_are_numbered() -> None:
     """A run or significance file's fields change only with its FORMAT (a rule parameter: the rules then write
     every such file again). Changing the fields means bumping FORMAT and this pin together."""
+
     import evaluate
     import significance
 
@@ -254,11 +256,11 @@ def test_result_formats_are_numbered() -> None:
 
 
 def test_the_student_layout_is_spelled_once() -> None:
-    """`student/{architecture}/.../trial{trial}` is written in slkd_config.py only: rules, scripts and bench
+    """`student/{architecture}/.../trial{trial}` is written in slkd/layout.py only: rules, scripts and bench
     derive it (paths(), STUDENT, model_regex, pattern_glob)."""
     spelled = re.compile(r"ckpt\{|/ckpt\*|\*/\*/\*/\*/\*|trial\{trial\}")
     found = [str(path.relative_to(REPO)) for folder in ("rules", "scripts", "bench") for path in
              sorted((REPO / folder).rglob("*")) if path.is_file() and path.suffix in (".py", ".smk", "")
              and spelled.search(path.read_text(encoding="utf-8", errors="replace"))]
     found += ["Snakefile"] if spelled.search((REPO / "Snakefile").read_text(encoding="utf-8")) else []
-    assert found == ["scripts/slkd_config.py"]
+    assert found == ["scripts/slkd/layout.py"]

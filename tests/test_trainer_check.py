@@ -14,9 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import slkd_config as sc
-import sockeye_flags
-import trainer_check
 from conftest import (
     REPO,
     SOCKEYE3_PYTHON,
@@ -27,6 +24,7 @@ from conftest import (
     planned_jobs,
     run_workflow,
 )
+from slkd import checks, design, settings, sockeye_flags, trainer_check, training_flags
 
 needs_sockeye = pytest.mark.skipif(not SOCKEYE_PYTHON.exists(), reason=f"no Sockeye environment at {SOCKEYE_PYTHON}")
 needs_both = pytest.mark.skipif(not (SOCKEYE_PYTHON.exists() and SOCKEYE3_PYTHON.exists()),
@@ -34,15 +32,18 @@ needs_both = pytest.mark.skipif(not (SOCKEYE_PYTHON.exists() and SOCKEYE3_PYTHON
 WITHOUT_SOCKEYE = sys.executable  # the workflow's own interpreter (.venv): no sockeye there
 
 
-def keys(flags: tuple[sc.TrainerFlag, ...]) -> dict[str, str]:
+def keys(flags: tuple[training_flags.TrainerFlag, ...]) -> dict[str, str]:
     return {f.flag: f.key for f in flags}
 
 
-def values(flags: tuple[sc.TrainerFlag, ...]) -> dict[str, object]:
+def values(flags: tuple[training_flags.TrainerFlag, ...]) -> dict[str, object]:
     return {f.flag: f.value for f in flags}
 
 
-def find(sets: list[tuple[sc.TrainerFlag, ...]], **wanted: object) -> tuple[sc.TrainerFlag, ...]:
+FlagSet = tuple[training_flags.TrainerFlag, ...]
+
+
+def find(sets: list[FlagSet], **wanted: object) -> FlagSet:
     """The one flag set with these flag values."""
     found = [s for s in sets if all(values(s).get(k.replace("_", "-")) == v for k, v in wanted.items())]
     assert len(found) == 1, (wanted, len(found))
@@ -52,21 +53,22 @@ def find(sets: list[tuple[sc.TrainerFlag, ...]], **wanted: object) -> tuple[sc.T
 @pytest.mark.unit
 def test_flag_sets_of_the_paper_config_name_their_keys() -> None:
     config = load_config()
-    sets = sc.trainer_flag_sets(config)
-    assert list(sets) == sc.backends_used(config) == ["sockeye1"]
+    sets = training_flags.trainer_flag_sets(config)
+    assert list(sets) == design.backends_used(config) == ["sockeye1"]
     rnn = sets["sockeye1"]
     # the teacher, Table 1 (SMALL x 3 seeds), Table 3 (3 columns x 3 seeds), one per grid architecture (trial 1;
     # the compare section's architectures are among the search's, with the same flags)
-    assert len(rnn) == 1 + 3 + 9 + len(sc.grid_architectures(config, "search"))
+    assert len(rnn) == 1 + 3 + 9 + len(design.grid_architectures(config, "search"))
     teacher = find(rnn, max_num_epochs=100)
-    assert list(values(teacher).items()) == list(sc.teacher_flags(config).items())  # the same flags, in order
+    # the same flags, in order
+    assert list(values(teacher).items()) == list(training_flags.teacher_flags(config).items())
     assert keys(teacher) == {
         **{flag: f"sockeye_train.{flag}" for flag in config["sockeye_train"]},
         **{flag: f"architectures.LARGE.{flag}" for flag in config["architectures"]["LARGE"]},
         "max-num-epochs": "teacher.max_epochs", "seed": "teacher.seed",
     }
     small = find(rnn, num_words=500, max_updates=100 * 4000, seed=2, rnn_dropout_inputs="0:0")
-    assert values(small) == sc.student_flags(config, sc.Student("SMALL", "kd", False, 100, 2))
+    assert values(small) == training_flags.student_flags(config, design.Student("SMALL", "kd", False, 100, 2))
     assert keys(small)["rnn-dropout-inputs"] == "no_dropout.rnn-dropout-inputs"
     assert keys(small)["rnn-dropout-states"] == "no_dropout.rnn-dropout-states"
     assert keys(small)["rnn-num-hidden"] == "architectures.SMALL.rnn-num-hidden"
@@ -74,7 +76,7 @@ def test_flag_sets_of_the_paper_config_name_their_keys() -> None:
     table1 = find(rnn, num_words=500, max_updates=30 * 4000, seed=3)
     assert keys(table1)["max-updates"] == "tables.table1.checkpoints"
     grid = find(rnn, num_words=30000, num_embed=512, num_layers=2, rnn_cell_type="gru", rnn_num_hidden=64)
-    assert {flag: keys(grid)[flag] for flag in sc.GRID_KEYS} == {flag: f"grid.{flag}" for flag in sc.GRID_KEYS}
+    assert {flag: keys(grid)[flag] for flag in design.GRID_KEYS} == {flag: f"grid.{flag}" for flag in design.GRID_KEYS}
     assert (keys(grid)["max-updates"], keys(grid)["seed"]) == ("grid.checkpoints", "grid.trials")
     # a grid architecture equal to a named one trains under its name, with its flags
     large = find(rnn, **config["architectures"]["LARGE"], max_updates=25 * 4000)
@@ -86,17 +88,17 @@ def test_flag_sets_of_the_transformer_config_and_teacher_overrides() -> None:
     config = load_config(*TINY_TRANSFORMER)
     config["teacher"].update(train={"batch-size": 128}, max_updates=50)
     config["grid"]["compare"]["num-embed"] = [8]  # an architecture of the compare section only
-    sets = sc.trainer_flag_sets(config)
-    assert list(sets) == sc.backends_used(config) == ["sockeye1", "sockeye3"]
+    sets = training_flags.trainer_flag_sets(config)
+    assert list(sets) == design.backends_used(config) == ["sockeye1", "sockeye3"]
     teacher, student = sets["sockeye3"]  # T-LARGE teachers, Table 3's T-SMALL column (1 trial)
-    assert values(teacher) == sc.teacher_flags(config) and values(teacher)["transformer-model-size"] == 32
+    assert values(teacher) == training_flags.teacher_flags(config) and values(teacher)["transformer-model-size"] == 32
     assert keys(teacher) == {
         **{flag: f"sockeye3_train.{flag}" for flag in config["sockeye3_train"]},
         **{flag: f"architectures.T-LARGE.{flag}" for flag in config["architectures"]["T-LARGE"] if flag != "backend"},
         "batch-size": "teacher.train.batch-size", "max-num-epochs": "teacher.max_epochs",
         "max-updates": "teacher.max_updates", "seed": "teacher.seed",
     }
-    assert values(student) == sc.student_flags(config, sc.Student("T-SMALL", "kd", True, 3, 1))
+    assert values(student) == training_flags.student_flags(config, design.Student("T-SMALL", "kd", True, 3, 1))
     assert keys(student)["transformer-attention-heads"] == "architectures.T-SMALL.transformer-attention-heads"
     assert (keys(student)["max-updates"], values(student)["max-updates"]) == ("tables.table3.checkpoints", 3 * 20)
     assert all(f.key.split(".")[0] != "teacher" for s in sets["sockeye1"] for f in s)  # no LSTM teacher here
@@ -106,7 +108,7 @@ def test_flag_sets_of_the_transformer_config_and_teacher_overrides() -> None:
 
 @pytest.mark.unit
 def test_flag_checks_are_the_distinct_flags_that_reach_sockeye() -> None:
-    flag = sc.TrainerFlag
+    flag = training_flags.TrainerFlag
     sets = [(flag("a.x", "x", 1), flag("a.on", "on", True), flag("a.off", "off", False)),
             (flag("a.x", "x", 1), flag("b.x", "y", "2:2"))]
     assert trainer_check.flag_checks(sets) == [
@@ -136,14 +138,14 @@ def test_rejections_name_the_key_and_say_why() -> None:
 def test_nbest_beyond_the_beam_is_a_config_error() -> None:
     config = load_config()
     config["decoding"].update(beam_size=2, nbest=3)
-    with pytest.raises(sc.ConfigError) as err:
-        sc.check_config(config)
+    with pytest.raises(settings.ConfigError) as err:
+        checks.check_config(config)
     assert str(err.value) == ("decoding.nbest: 3 hypotheses from a beam of 2 (decoding.beam_size); Sockeye's n-best"
                               " list holds at most the beam")
 
 
 def checks_of(config: dict, backend: str) -> list[dict]:
-    return trainer_check.flag_checks(sc.trainer_flag_sets(config)[backend])
+    return trainer_check.flag_checks(training_flags.trainer_flag_sets(config)[backend])
 
 
 @pytest.mark.workflow

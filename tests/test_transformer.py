@@ -115,13 +115,13 @@ def test_distilled_corpora_line_up_with_the_base_corpus(tiny_transformer_run: Pa
 
 @pytest.mark.unit
 def test_the_papers_config_trains_no_transformer() -> None:
-    import slkd_config as sc
+    from slkd import design, training_flags
 
     paper = load_config()
-    assert sc.backends_used(paper) == ["sockeye1"]
-    assert sc.backends_used(CONFIG) == ["sockeye1", "sockeye3"]
-    assert sc.backend_of(paper, "TRANSFORMER-LARGE") == "sockeye3"
-    flags = sc.model_flags(paper, "TRANSFORMER-SMALL", dropout=False)
+    assert design.backends_used(paper) == ["sockeye1"]
+    assert design.backends_used(CONFIG) == ["sockeye1", "sockeye3"]
+    assert design.backend_of(paper, "TRANSFORMER-LARGE") == "sockeye3"
+    flags = training_flags.model_flags(paper, "TRANSFORMER-SMALL", dropout=False)
     assert "backend" not in flags and flags["transformer-dropout-prepost"] == "0:0"
     assert not any(key.startswith("rnn-") for key in flags)
     assert (REPO / "envs/requirements-sockeye3.txt").read_text().count("torch==") == 1

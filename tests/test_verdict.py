@@ -8,9 +8,9 @@ import random
 
 import numpy as np
 import pytest
-import verdict as vd
-from evaluate import metric
 from sacrebleu.significance import PairedTest, _compute_p_value
+from slkd import verdict as vd
+from slkd.scoring import metric
 
 pytestmark = pytest.mark.unit
 

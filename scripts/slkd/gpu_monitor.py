@@ -1,7 +1,7 @@
 """The GPU monitor: while a job's trainer runs on a GPU, `nvidia-smi` samples that job's GPUs into a file beside
 the job's log.
 
-    python -m gpu_monitor summary LOGS     what the sample files under LOGS (a run's logs/ folder) say, per job
+    python -m slkd.gpu_monitor summary LOGS     what the sample files under LOGS (a run's logs/ folder) say, per job
 
 Every job that runs a trainer (scripts/train_model.py, scripts/translate.py, scripts/score.py; the rules
 train_teacher, train_student, distill, score_part, translate_test, translate_dev) samples through
@@ -48,7 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-import gpu_check
+from slkd import gpu_check
 
 INTERVAL_ENV = "SLKD_GPU_MONITOR"  # seconds between samples; the workflow sets it from compute.gpu_monitor_interval
 DEFAULT_INTERVAL = 5.0

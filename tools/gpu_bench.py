@@ -46,9 +46,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import slkd_config as sc
-import yaml
-from trainers import sockeye3
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # the library: slkd
+import yaml  # noqa: E402
+from slkd import design, formats, layout, settings  # noqa: E402
 
 # Dense (no sparsity) peak FLOP/s by GPU name (nvidia-smi's) and matmul precision. H200 SXM and H100 SXM share
 # their tensor cores and clocks (NVIDIA's data sheets: FP32 67, TF32 494.7, BF16/FP16 989.4 TFLOP/s; the sheets'
@@ -59,13 +59,11 @@ PEAK_FLOPS: dict[str, dict[str, float]] = {
 }
 
 TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d):")
-CHECKPOINT = re.compile(r"Checkpoint \[(\d+)\]\s+Updates=(\d+) Epoch=\d+ Samples=\d+ Time-cost=([\d.]+)")
 BUCKET = re.compile(r"Bucket \((\d+), (\d+)\): (\d+) samples in (\d+) batches of (\d+), ~([\d.]+) target tokens/batch")
 SPEED = re.compile(r"tok/sec=([\d.]+)")
 PARAM = re.compile(r"'([\w.]+) \[\(([\d, ]+)\), (\w+)\]'")
 DATA_SIZE = re.compile(r"(\d+) sequences of maximum length")
 TOKENS = re.compile(r"Tokens: source (\d+) target (\d+)")
-SENT_SEC = re.compile(r"Processed (\d+) lines\. Total time: ([\d.]+), sec/sent: [\d.]+, sent/sec: ([\d.]+)")
 ARGUMENTS = "log_basic_info] Arguments:"
 
 
@@ -116,14 +114,14 @@ def parse_training_log(text: str) -> dict[str, Any]:
                 result["sentences"] = int(m.group(1))
             if (m := TOKENS.search(line)) and result["tokens"] is None:
                 result["tokens"] = (int(m.group(1)), int(m.group(2)))
-        if m := CHECKPOINT.search(line):
+        if m := formats.CHECKPOINT_TIME.search(line):
             if not segments:
                 segments.append([])
             segments[-1].append((int(m.group(1)), int(m.group(2)), float(m.group(3))))
         if m := SPEED.search(line):
             result["speedometer"].append(float(m.group(1)))
-        if result["parameters"] is None and (m := sockeye3.PARAMETERS.search(line)):
-            result["parameters"] = int(m.group(1))
+        if result["parameters"] is None:
+            result["parameters"] = formats.parameter_count(line)
     result.update(segments=segments, buckets=buckets, params=params,
                   start=stamps[0] if stamps else None, end=stamps[-1] if stamps else None)
     return result
@@ -202,8 +200,7 @@ def parse_translate_log(path: Path) -> tuple[int, float, float] | None:
     """(lines, seconds, sent/sec) of sockeye.translate's last `Processed` line in a job log."""
     if not path.exists():
         return None
-    found = SENT_SEC.findall(path.read_text(encoding="utf-8", errors="replace"))
-    return (int(found[-1][0]), float(found[-1][1]), float(found[-1][2])) if found else None
+    return formats.translate_summary(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def _overlap(runs: dict[str, tuple[datetime.datetime, datetime.datetime]], name: str) -> float | None:
@@ -219,7 +216,7 @@ def model_dirs(outdir: Path) -> list[tuple[str, Path]]:
     """({model}, folder) of every Sockeye model folder with a training log under outdir/models."""
     models = outdir / "models"
     found = []
-    for log in sorted(models.glob("teacher/*/log")) + sorted(models.glob(sc.pattern_glob(sc.STUDENT) + "/log")):
+    for log in sorted(models.glob("teacher/*/log")) + sorted(models.glob(layout.pattern_glob(layout.STUDENT) + "/log")):
         found.append((str(log.parent.relative_to(models)), log.parent))
     return found
 
@@ -227,9 +224,9 @@ def model_dirs(outdir: Path) -> list[tuple[str, Path]]:
 def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path, gpu: str | None,
                  runs: dict[str, tuple[datetime.datetime, datetime.datetime]]) -> dict[str, Any]:
     """One entry of the JSON's `models`."""
-    info = sc.parse_model(model)
-    name = sc.model_architecture(config, model)
-    arch = {k: v for k, v in sc.architecture(config, name).items() if k != "backend"}
+    info = layout.parse_model(model)
+    name = layout.model_architecture(config, model)
+    arch = {k: v for k, v in design.architecture(config, name).items() if k != "backend"}
     log = parse_training_log((folder / "log").read_text(encoding="utf-8", errors="replace"))
     args = yaml.safe_load((folder / "args.yaml").read_text(encoding="utf-8")) if (folder / "args.yaml").exists() else {}
     rate, updates, seconds = updates_per_second(log["segments"])
@@ -245,7 +242,7 @@ def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path,
     test = parse_translate_log(outdir / "logs" / "translate_test" / f"{model}.log")
     record: dict[str, Any] = {
         "model": model,
-        "backend": sc.backend_of(config, name),
+        "backend": design.backend_of(config, name),
         "architecture_name": name,
         "architecture": arch,
         "batch_size": args.get("batch_size"),
@@ -281,7 +278,7 @@ def model_record(config: dict[str, Any], outdir: Path, model: str, folder: Path,
 
 def device_info(cpu: bool) -> dict[str, Any]:
     """GPU name, compute capability and driver (nvidia-smi, via gpu_check), torch and its CUDA."""
-    import gpu_check
+    from slkd import gpu_check
 
     info: dict[str, Any] = {"gpu": None, "compute_capability": None, "driver": None, "torch": None, "cuda": None}
     try:
@@ -374,12 +371,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="folder for gpu-results.json and gpu-results.md")
     parser.add_argument("--wall-seconds", type=float)
     parser.add_argument("--snakemake-rc", type=int)
-    parser.add_argument("--mxnet-refusal", help="a file with `python -m gpu_check mxnet`'s output")
+    parser.add_argument("--mxnet-refusal", help="a file with `python -m slkd.gpu_check mxnet`'s output")
     parser.add_argument("--timings", help="bench/gpu's timings.tsv (step, seconds)")
     parser.add_argument("--cpu", action="store_true", help="a CPU test run: no GPU is looked for")
     args = parser.parse_args(argv)
     root = Path(__file__).resolve().parent.parent
-    config = sc.load_config(root, *args.config)
+    config = settings.load_config(root, *args.config)
     extra: dict[str, Any] = {"wall_seconds": args.wall_seconds, "snakemake_rc": args.snakemake_rc}
     if args.mxnet_refusal:
         path = Path(args.mxnet_refusal)

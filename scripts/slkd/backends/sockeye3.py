@@ -7,16 +7,69 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-import torch_portable
-from slkd_config import BACKEND_KEYS
+from slkd import torch_portable
+from slkd.cost import sizes
 
 NAME = "sockeye3"
-PYTHON_ENV = "SLKD_SOCKEYE3_PYTHON"
-PYTHON_KEY = BACKEND_KEYS[NAME]["python"]  # its configuration key
-ENTRY = Path(__file__).resolve().parent.parent / "sockeye3_entry.py"
+SOCKEYE = "Sockeye 3"  # how messages name it
+TITLE = f"{SOCKEYE} Transformers"  # how reports name its models
+# Its configuration keys: the interpreter, the flags of every training, the flags that replace them without dropout
+KEYS = {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"}
+PYTHON_KEY = KEYS["python"]
+PYTHON_ENV = "SLKD_SOCKEYE3_PYTHON"  # the environment variable through which the rules pass the interpreter
+ENV_FILE = "envs/sockeye3.yaml"  # its conda environment (--sdm conda); the pip pins: REQUIREMENTS
+REQUIREMENTS = "envs/requirements-sockeye3.txt"
+VENV = ".venv-sockeye3"  # where `make setup` builds it
+PACKAGE = "sockeye==3.1.34"  # installed with --no-deps on top of REQUIREMENTS
+ENTRY = Path(__file__).resolve().parent.parent.parent / "sockeye3_entry.py"
 SETUP = "`make setup`"  # what builds its interpreter
+COST_KEY = NAME  # its throughputs: cost.sockeye3
+CHECKPOINT_FLAG = "checkpoint-interval"  # updates per checkpoint
+# teacher.ensemble_mode values that this Sockeye cannot decode with
+REFUSED_ENSEMBLE_MODES = {"log_linear": "log_linear fails in Sockeye 3.1.34 (its beam search calls log_softmax()"
+                                        " without a dimension: a TypeError at the first sentence)"}
+GPU_CHECKED = True  # the GPU check (bench/gpu) measures its models: cost.sockeye3.gpu_measured
+LOG_VERSION = "3"  # the major version its training log names (`Sockeye: 3.x.y`)
+
+
+def owns(flags: dict) -> bool:
+    """Whether an architecture's flags (without `backend`) are this backend's: Transformers have no rnn-cell-type."""
+    return "rnn-cell-type" not in flags
+
+
+
+# Its models' size (slkd.cost.sizes): the Transformer's weights per target token and parameter count
+weights_per_token = sizes.transformer_weights_per_token
+parameters = sizes.transformer_parameters
+arch_name = sizes.transformer_name  # a readable key of a Transformer's shape, e.g. `s3-bpe300-l1-m32-a2-ff64`
+
+
+def command_arch(command: list[str]) -> dict[str, Any] | None:
+    """The architecture of a sockeye.train command line: num-words and the flags that shape a Transformer
+    (sizes.TRANSFORMER_KEYS; --flag alone: true), max-seq-len, and `backend`; None if one is missing or wrong."""
+    from slkd.formats import flag_value
+
+    arch: dict[str, Any] = {"backend": NAME}
+    for key in (*sizes.TRANSFORMER_KEYS, "max-seq-len"):
+        if f"--{key}" in command:
+            value = flag_value(command, f"--{key}")
+            arch[key] = True if value is None or value.startswith("--") else value
+    try:
+        arch["num-words"] = sizes.sides(arch["num-words"])[1]
+        sizes.transformer(arch)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return arch
+
+
+def check_flag_sets(config: dict[str, Any], flag_sets: Callable[[], list[tuple[Any, ...]]]) -> None:
+    """No flag rule of its own: Sockeye 3's parser refuses what it cannot use (the start-up check runs it)."""
+
+
 # Sockeye 3 logs `# of parameters: N | trainable: ... | fixed: ...`: N counts them all
 PARAMETERS = re.compile(r"(?<!Total )# of parameters:\s*(\d+)")
 

@@ -39,3 +39,14 @@ def key_results(paths: list[str | Path], fields: tuple[str, ...]) -> dict[tuple[
             raise ResultFileError(f"{path} and {keyed[key][0]} are both {dict(zip(fields, key, strict=True))}")
         keyed[key] = (str(path), result)
     return keyed
+
+
+# The metrics a table can show (slkd.design.METRICS): their name in a header and their description in a caption
+LABEL = {"bleu": "BLEU", "bleu_detok": "BLEU (detok.)", "chrf": "chrF"}
+
+
+DESCRIPTION = {"bleu": "tokenized test BLEU", "bleu_detok": "detokenized test BLEU", "chrf": "test chrF"}
+
+
+def p_text(p_values: list[float | None]) -> str:
+    return ";".join("" if p is None else f"{p:.4f}" for p in p_values)

@@ -1,7 +1,7 @@
 """Which GPUs a job sees, and whether MXNet 1.9.1 (the paper's trainer, Sockeye 1.18) can run on them.
 
-    python -m gpu_check            the visible GPUs as JSON lines; exit 0
-    python -m gpu_check mxnet      MXNet's verdict on them: its refusal (exit 1) or "ok" (exit 0)
+    python -m slkd.gpu_check            the visible GPUs as JSON lines; exit 0
+    python -m slkd.gpu_check mxnet      MXNet's verdict on them: its refusal (exit 1) or "ok" (exit 0)
 
 MXNet 1.9.1's CUDA wheels carry kernels for compute capability 5.0 to 8.6 and no PTX, so on a newer GPU (the
 H100 and H200 are 9.0) every training would fail inside MXNet. The trainer jobs ask before Sockeye 1.18 starts

@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-import disk_space
-import gpu_monitor
-import supervise
-import trainers
-from corpus_check import count_lines
-from slkd_config import CPU_KERNELS, DEFAULT_BACKEND, ConfigError, sockeye_device
+from slkd import backends, disk_space, gpu_monitor, supervise
+from slkd.backends import CPU_KERNELS, DEFAULT_BACKEND, sockeye_device
+from slkd.corpus_check import count_lines
+from slkd.settings import ConfigError
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ class Job:
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """Options of every script that runs a trainer: its backend and interpreter, where it runs, its threads."""
-    parser.add_argument("--backend", choices=list(trainers.BACKENDS), default=DEFAULT_BACKEND,
+    parser.add_argument("--backend", choices=list(backends.BACKENDS), default=DEFAULT_BACKEND,
                         help="the architecture's trainer backend")
     parser.add_argument("--sockeye-python", default="", help="the backend's interpreter (default: its"
                         " environment variable, which the workflow sets: $SLKD_SOCKEYE_PYTHON, $SLKD_SOCKEYE3_PYTHON)")
@@ -68,7 +66,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
     """The job its options describe; a usage error for a bad setting or a missing interpreter."""
-    backend = trainers.get(args.backend)
+    backend = backends.get(args.backend)
     python = args.sockeye_python or os.environ.get(backend.PYTHON_ENV, "")
     if not python:
         parser.error(f"no interpreter for backend {backend.NAME}: run through Snakemake (which sets"

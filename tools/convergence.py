@@ -25,8 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evaluate import read_metrics
-from gpu_bench import model_dirs
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # the library: slkd
+from gpu_bench import model_dirs  # noqa: E402
+from slkd.formats import read_metrics  # noqa: E402
 
 # Sockeye 3.1.34 (training.py) and 1.18 write these lines when a training stops; the last one wins (a resumed
 # training logs again)

@@ -3,7 +3,7 @@
     python -m fingerprint OUTDIR [--output FINGERPRINT.json]     # print (or write) it
     python -m fingerprint OUTDIR --check FINGERPRINT.json        # exit 1 naming every difference
 
-It holds the sha256 of every file of distillation (each direction's folder, slkd_config.paths().distill_dir:
+It holds the sha256 of every file of distillation (each direction's folder, slkd.layout.paths().distill_dir:
 the teachers' n-best translations and every part gathered from them, not the parts' reports nor Sockeye's logs
 beside its outputs, which name folders and times) and the rows of the tables and claims the run wrote
 (results/table1.csv, table3.csv, claims.csv: every number as written). With portable CPU kernels
@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from slkd_config import fill, paths
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # the library: slkd
+from slkd.layout import fill, paths  # noqa: E402
 
 TABLES = ("table1", "table3", "claims")
 REPORT = Path(paths(".").distill_report).name  # report.json: names folders and times

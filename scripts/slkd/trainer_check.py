@@ -3,7 +3,7 @@ which needs no interpreter). For each trainer backend that the configuration use
 
 - its interpreter (config sockeye_python, sockeye3_python) is an executable file;
 - it imports its Sockeye, of the version that the backend's entry point expects;
-- every flag that the configuration passes to sockeye.train (slkd_config.trainer_flag_sets: the teachers, the
+- every flag that the configuration passes to sockeye.train (slkd.training_flags.trainer_flag_sets: the teachers, the
   tables' students, the grid's) is one that this Sockeye's own parser knows, with a value that it accepts.
 
 One interpreter call per backend (its entry point's `--check-flags`, scripts/sockeye_flags.py), the backends in
@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import trainers
-from slkd_config import BACKEND_KEYS, TrainerFlag, sockeye_args, trainer_flag_sets
+from slkd import backends
+from slkd.training_flags import TrainerFlag, sockeye_args, trainer_flag_sets
 
 TIMEOUT = 300  # seconds for one interpreter's answer (it imports MXNet or PyTorch: a few seconds)
-SCRIPTS = Path(__file__).resolve().parent
+SCRIPTS = Path(__file__).resolve().parent.parent
 CACHE = Path(".snakemake/slkd-trainer-check.json")  # in the working directory, beside Snakemake's own records
 CACHE_ENTRIES = 32
 
@@ -57,24 +57,24 @@ def flag_checks(flag_sets: list[tuple[TrainerFlag, ...]]) -> list[dict[str, Any]
 
 
 def setup_hint(backend: str) -> str:
-    key = BACKEND_KEYS[backend]["python"]
-    return f"build it with {trainers.get(backend).SETUP}, or set {key} (config)"
+    key = backends.get(backend).PYTHON_KEY
+    return f"build it with {backends.get(backend).SETUP}, or set {key} (config)"
 
 
 def interpreter_problem(backend: str, value: str, python: str) -> str | None:
     """Why the interpreter `python` (config value `value`) of a backend cannot run at all; None if it can."""
     if os.path.isfile(python) and os.access(python, os.X_OK):
         return None
-    key = BACKEND_KEYS[backend]["python"]
+    key = backends.get(backend).PYTHON_KEY
     return f"{key}: {value} ({python}) is not an executable interpreter; {setup_hint(backend)}"
 
 
 def ask(backend: str, python: str, checks: list[dict[str, Any]], timeout: float = TIMEOUT) -> dict[str, Any]:
     """The reply of the backend's `--check-flags` run by `python`; {"failed": reason} when there is none."""
-    command = trainers.get(backend).command(python, "--check-flags")
+    command = backends.get(backend).command(python, "--check-flags")
     try:
         proc = subprocess.run(command, input=json.dumps({"checks": checks}), capture_output=True, text=True,
-                              timeout=timeout, env=trainers.get(backend).env(1))
+                              timeout=timeout, env=backends.get(backend).env(1))
     except subprocess.TimeoutExpired:
         return {"failed": f"gave no answer within {timeout:g} s"}
     except OSError as err:
@@ -115,7 +115,7 @@ def fingerprint(backend: str, python: str, checks: list[dict[str, Any]]) -> str 
     if stamp is None:
         return None
     code = [hashlib.sha256(file.read_bytes()).hexdigest() for file in
-            (trainers.get(backend).ENTRY, SCRIPTS / "sockeye_entry.py", SCRIPTS / "sockeye_flags.py")]
+            (backends.get(backend).ENTRY, SCRIPTS / "sockeye_entry.py", SCRIPTS / "slkd" / "sockeye_flags.py")]
     return hashlib.sha256(json.dumps([backend, stamp, code, checks]).encode()).hexdigest()
 
 
@@ -143,16 +143,16 @@ def clean(reply: dict[str, Any]) -> bool:
     return not any(reply.get(name) for name in ("failed", "environment", "skipped", "flags"))
 
 
-def startup_check(config: dict[str, Any], pythons: dict[str, str], backends: list[str],
+def startup_check(config: dict[str, Any], pythons: dict[str, str], used: list[str],
                   timeout: float = TIMEOUT, cache: Path | None = None) -> Report:
-    """Check the interpreters `pythons` ({backend: path}) of `backends` and the flags that the configuration
+    """Check the interpreters `pythons` ({backend: path}) of the backends `used` and the flags that the configuration
     passes to each; with `cache`, clean answers are remembered there and not asked for again."""
     report = Report()
     flag_sets = trainer_flag_sets(config)
     known = read_cache(cache) if cache else {}
     requests: dict[str, tuple[list[dict[str, Any]], str | None]] = {}
-    for backend in backends:
-        problem = interpreter_problem(backend, config[BACKEND_KEYS[backend]["python"]], pythons[backend])
+    for backend in used:
+        problem = interpreter_problem(backend, config[backends.get(backend).PYTHON_KEY], pythons[backend])
         if problem:
             report.problems.append(problem)
             continue
@@ -164,7 +164,7 @@ def startup_check(config: dict[str, Any], pythons: dict[str, str], backends: lis
         replies = {b: asked[b].result() if b in asked else known[requests[b][1]] for b in requests}
     remembered = dict(known)
     for backend, reply in replies.items():
-        key, python, mark = BACKEND_KEYS[backend]["python"], pythons[backend], requests[backend][1]
+        key, python, mark = backends.get(backend).PYTHON_KEY, pythons[backend], requests[backend][1]
         if backend in asked and mark and clean(reply):
             remembered[mark] = reply
         if reply.get("failed"):

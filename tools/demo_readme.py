@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from slkd_config import load_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # the library: slkd
+from slkd.settings import load_config  # noqa: E402
 
 BEGIN = "<!-- DEMO RESULTS BEGIN: written by `make demo-readme` from docs/demo/; do not edit by hand -->"
 END = "<!-- DEMO RESULTS END -->"

@@ -1,0 +1,82 @@
+"""The trainer backends, one module each, and their registry. Everything about one backend is declared in its
+module (see sockeye1.py); the workflow, the cost estimate, the Makefile and the tests read it from here.
+
+A backend module has:
+- NAME; TITLE (how reports name its models); KEYS: its configuration keys (`python`: the interpreter, `train`:
+  the flags of every training, `no_dropout`: the flags that replace them without dropout); PYTHON_KEY
+- PYTHON_ENV: the environment variable through which the rules pass its interpreter to the jobs
+- ENV_FILE (its conda environment), REQUIREMENTS (its pip pins), VENV (where `make setup` builds it), PACKAGE (the
+  Sockeye installed with --no-deps on top), SETUP (what builds its interpreter), ENTRY (its entry point)
+- COST_KEY: its throughputs' section under `cost` (None: `cost` itself); LOG_VERSION: the major version its
+  training log names; PARAMETERS: the regex of its log line that gives the number of parameters
+- CHECKPOINT_FLAG: its updates-per-checkpoint flag; REFUSED_ENSEMBLE_MODES: {teacher.ensemble_mode: why not}
+- owns(flags): whether an architecture's flags without `backend` are its models'
+- check_flag_sets(config, flag_sets): ConfigError for flags that this Sockeye would misread (flag rules)
+- weights_per_token(flags), parameters(flags, source_vocab, target_vocab): its models' size (slkd.cost.sizes)
+- command(python, verb): the argv prefix of `train` or `translate` (or of the entry's `--check-flags`)
+- device_args(device): the flags that put a job on the CPU or on the GPU that SLURM assigned
+- env(threads, device, kernels): the environment of a trainer process (kernels `portable`: PORTABLE, the settings
+  that give the same bits on every x86-64 processor; `native`: the libraries' own choice)
+- translate_args(): extra sockeye.translate flags
+- gpu_refusal(): why this backend cannot run on the visible GPUs (None when it can, or when nothing is known)
+
+A new backend is one module and one line in BACKENDS.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from slkd.backends import sockeye1, sockeye3
+from slkd.settings import ConfigError
+
+BACKENDS: dict[str, ModuleType] = {sockeye1.NAME: sockeye1, sockeye3.NAME: sockeye3}
+# An architecture without `backend` is the paper's: Sockeye 1.18's RNNs
+DEFAULT_BACKEND = sockeye1.NAME
+# The rules whose jobs run a trainer (training or decoding): the GPU rules of profiles/slurm
+TRAINER_RULES = ("train_teacher", "train_student", "distill", "score_part", "translate_test", "translate_dev")
+# The CPU kernels of trainer jobs (config compute.cpu_kernels), the default first: `portable` pins every math
+# library of every trainer stack to code that gives the same bits on any x86-64 processor with AVX2 (each
+# backend's PORTABLE); `native` lets each library pick the fastest code for the processor.
+CPU_KERNELS = ("portable", "native")
+
+
+def get(name: str) -> ModuleType:
+    """The backend module called `name`; a ValueError naming the known ones otherwise."""
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise ValueError(f"unknown trainer backend {name!r} (known: {', '.join(BACKENDS)})") from None
+
+
+def keys() -> dict[str, dict[str, str]]:
+    """{backend: its configuration keys (KEYS)}, in BACKENDS order."""
+    return {name: module.KEYS for name, module in BACKENDS.items()}
+
+
+def env_files() -> dict[str, str]:
+    """{backend: its conda environment file}: the rules that run its trainer are planned in it under --sdm conda,
+    and its `python` is the trainer (the backend's `python` key is then not read)."""
+    return {name: module.ENV_FILE for name, module in BACKENDS.items()}
+
+
+def of_flags(flags: dict[str, Any]) -> str:
+    """The backend of an architecture (its `backend`) or of a model's flags without one: the first that owns them."""
+    if "backend" in flags:
+        return str(flags["backend"])
+    return next((name for name, module in BACKENDS.items() if module.owns(flags)), DEFAULT_BACKEND)
+
+
+def sockeye_device(setting: str, gpus: Any) -> str:
+    """`gpu` or `cpu` for one job: the compute.device setting, where `auto` means the GPU exactly when the job
+    holds at least one (its `gpu` resource, a count; SLURM then exports that device as CUDA_VISIBLE_DEVICES)."""
+    if setting in ("cpu", "gpu"):
+        return setting
+    if setting != "auto":
+        raise ConfigError(f"compute.device: {setting!r} is not one of auto, cpu, gpu")
+    try:
+        count = int(gpus or 0)
+    except (TypeError, ValueError):
+        raise ConfigError(f"resource gpu: {gpus!r} is not a number of GPUs") from None
+    return "gpu" if count > 0 else "cpu"
