@@ -6,12 +6,7 @@
 
 PYTHON      ?= python3
 VENV        := .venv
-SOCKEYE_ENV := .venv-sockeye
 WF_PY       := $(VENV)/bin/python
-SK_PY       := $(SOCKEYE_ENV)/bin/python
-SOCKEYE3_ENV := .venv-sockeye3
-SK3_PY      := $(SOCKEYE3_ENV)/bin/python
-GPU_ENV     := .venv-sockeye-gpu
 SNAKEMAKE   := $(VENV)/bin/snakemake
 # `make demo` uses every core of the machine: as many jobs side by side, one trainer thread each (config/demo.yaml
 # compute.threads: at the demo's sizes MXNet keeps about one core busy per job, and the demo has dozens of
@@ -23,7 +18,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo demo-readme config-reference test test-fast lint dag clean-demo setup-gpu gpu-wheels
 
-setup: $(VENV)/.installed $(SOCKEYE_ENV)/.installed $(SOCKEYE3_ENV)/.installed
+# The trainer backends' environments, as their modules declare them (scripts/slkd/backends/): BACKENDS and, per
+# backend, <name>_VENV, _REQUIREMENTS, _PACKAGE (Sockeye, installed with --no-deps: its own pins no longer
+# install), _ENTRY (its entry point, whose --check must pass) and _PYTHON_KEY (its interpreter's configuration key)
+BACKENDS_MK := .snakemake/backends.mk
+$(BACKENDS_MK): $(wildcard scripts/slkd/backends/*.py)
+	mkdir -p $(@D)
+	PYTHONPATH=scripts $(PYTHON) -m slkd.backends make > $@
+include $(BACKENDS_MK)
+backend_python = $($(1)_VENV)/bin/python
+
+setup: $(VENV)/.installed $(foreach b,$(BACKENDS),$($(b)_VENV)/.installed)
 
 $(VENV)/.installed: envs/requirements-workflow.txt
 	test -x $(WF_PY) || $(PYTHON) -m venv $(VENV)
@@ -31,52 +36,48 @@ $(VENV)/.installed: envs/requirements-workflow.txt
 	$(WF_PY) -m pip install --quiet -r envs/requirements-workflow.txt
 	touch $@
 
-$(SOCKEYE_ENV)/.installed: envs/requirements-sockeye.txt
-	test -x $(SK_PY) || $(PYTHON) -m venv $(SOCKEYE_ENV)
-	$(SK_PY) -m pip install --quiet --upgrade pip
-	$(SK_PY) -m pip install --quiet -r envs/requirements-sockeye.txt
-	$(SK_PY) -m pip install --quiet --no-deps sockeye==1.18.106
-	$(SK_PY) scripts/sockeye_entry.py --check
-	touch $@
-
-# The Transformer backend: Sockeye 3.1.34 on PyTorch, the same environment on CPU and GPU nodes.
-$(SOCKEYE3_ENV)/.installed: envs/requirements-sockeye3.txt
-	test -x $(SK3_PY) || $(PYTHON) -m venv $(SOCKEYE3_ENV)
-	$(SK3_PY) -m pip install --quiet --upgrade pip
-	$(SK3_PY) -m pip install --quiet -r envs/requirements-sockeye3.txt
-	$(SK3_PY) -m pip install --quiet --no-deps sockeye==3.1.34
-	$(SK3_PY) scripts/sockeye3_entry.py --check
-	touch $@
+define backend_env
+$($(1)_VENV)/.installed: $($(1)_REQUIREMENTS)
+	test -x $(call backend_python,$(1)) || $(PYTHON) -m venv $($(1)_VENV)
+	$(call backend_python,$(1)) -m pip install --quiet --upgrade pip
+	$(call backend_python,$(1)) -m pip install --quiet -r $($(1)_REQUIREMENTS)
+	$(call backend_python,$(1)) -m pip install --quiet --no-deps $($(1)_PACKAGE)
+	$(call backend_python,$(1)) $($(1)_ENTRY) --check
+	touch $$@
+endef
+$(foreach b,$(BACKENDS),$(eval $(call backend_env,$(b))))
 
 # GPU nodes only (not part of `make test`: the wheels are several GB). MXNet 1.9.1's CUDA 11.7 build and the
 # CUDA libraries it links; `--check` fails if ldd finds any of them missing. Then run with
 #   --config sockeye_python=$(GPU_ENV)/bin/sockeye-python
 setup-gpu: $(GPU_ENV)/.installed
 
-$(GPU_ENV)/.installed: envs/requirements-sockeye-gpu.txt envs/sockeye-gpu-python
+# (GPU_ENV, GPU_REQUIREMENTS and GPU_BACKEND come from the backend that declares a GPU build: its GPU_VENV.)
+$(GPU_ENV)/.installed: $(GPU_REQUIREMENTS) envs/sockeye-gpu-python
 	test -x $(GPU_ENV)/bin/python || $(PYTHON) -m venv $(GPU_ENV)
 	$(GPU_ENV)/bin/python -m pip install --quiet --upgrade pip
-	$(GPU_ENV)/bin/python -m pip install --quiet -r envs/requirements-sockeye-gpu.txt
-	$(GPU_ENV)/bin/python -m pip install --quiet --no-deps sockeye==1.18.106
+	$(GPU_ENV)/bin/python -m pip install --quiet -r $(GPU_REQUIREMENTS)
+	$(GPU_ENV)/bin/python -m pip install --quiet --no-deps $($(GPU_BACKEND)_PACKAGE)
 	install -m 755 envs/sockeye-gpu-python $(GPU_ENV)/bin/sockeye-python
-	$(GPU_ENV)/bin/sockeye-python scripts/sockeye_entry.py --check
+	$(GPU_ENV)/bin/sockeye-python $($(GPU_BACKEND)_ENTRY) --check
 	touch $@
 
-DEMO_ARGS = --configfile config/demo.yaml --config sockeye_python="$(CURDIR)/$(SK_PY)" sockeye3_python="$(CURDIR)/$(SK3_PY)"
+DEMO_ARGS = --configfile config/demo.yaml \
+	--config $(foreach b,$(BACKENDS),$($(b)_PYTHON_KEY)="$(CURDIR)/$(call backend_python,$(b))")
 
 demo: setup
 	$(SNAKEMAKE) --profile profiles/local $(DEMO_ARGS) --cores $(CORES) demo
 	$(SNAKEMAKE) $(DEMO_ARGS) --report demo/results/report.html demo
 	@echo; cat demo/results/table2.md; echo; cat demo/results/table3.md; echo; cat demo/results/claims.md
-	@echo; $(WF_PY) scripts/demo_readme.py compare || true
+	@echo; $(WF_PY) tools/demo_readme.py compare || true
 	@echo; echo "Figures: demo/results/figures/  Report: demo/results/report.html"
 
 # The README's demo results from the last `make demo`: its tables, claims and figures copied to docs/demo/ (with
 # its time, cores and curves in docs/demo/run.json), and the README's section rewritten from them
-# (scripts/demo_readme.py; tests/test_demo_readme.py fails when the two differ).
+# (tools/demo_readme.py; tests/test_demo_readme.py fails when the two differ).
 demo-readme: setup
-	$(WF_PY) scripts/demo_readme.py collect
-	$(WF_PY) scripts/demo_readme.py render
+	$(WF_PY) tools/demo_readme.py collect
+	$(WF_PY) tools/demo_readme.py render
 
 # docs/configuration.md, the configuration reference, written from schemas/config.schema.yaml and config.yaml's
 # values (tools/config_reference.py; `--check` only compares, tests/test_docs.py fails when they differ).

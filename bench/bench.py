@@ -57,6 +57,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "tools"))
 from demo_readme import demo_run  # noqa: E402
 from slkd import formats  # noqa: E402
+from slkd.backends import sockeye1  # noqa: E402
 from slkd.backends.sockeye1 import env as sockeye_env  # noqa: E402
 from slkd.cost.rates import weights_per_token  # noqa: E402
 from slkd.design import Student  # noqa: E402
@@ -83,7 +84,8 @@ def workflow(*targets: str, config: str = "config/demo.yaml") -> None:
     """Build targets under bench/work with the workflow (outdir '.', so paths are relative to bench/work)."""
     WORK.mkdir(parents=True, exist_ok=True)
     cmd = [str(SNAKEMAKE), *targets, "--snakefile", str(REPO / "Snakefile"), "--directory", str(WORK),
-           "--cores", "2", "--configfile", str(REPO / config), "--config", "outdir=.", f"sockeye_python={SOCKEYE_PY}"]
+           "--cores", "2", "--configfile", str(REPO / config), "--config", "outdir=.",
+           f"{sockeye1.PYTHON_KEY}={SOCKEYE_PY}"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
@@ -210,10 +212,10 @@ def k_kernels(config: dict, updates: int, pairs: int, sentences: int) -> list[di
     jobs = {}
     for name, arch, python in (("LSTM student", "SMALL", SOCKEYE_PY),
                                ("Transformer student", "TRANSFORMER-SMALL", SOCKEYE3_PY)):
-        backend = config["architectures"][arch].get("backend", "sockeye1")
-        flags = {**student_flags(config, Student(arch, "baseline", backend == "sockeye1", 1, 1)),
+        backend = config["architectures"][arch].get("backend", sockeye1.NAME)
+        flags = {**student_flags(config, Student(arch, "baseline", backend == sockeye1.NAME, 1, 1)),
                  "max-updates": updates}
-        if backend == "sockeye1":  # the demo's fixed-step schedule would set its own length (700 updates)
+        if backend == sockeye1.NAME:  # the demo's fixed-step schedule would set its own length (700 updates)
             flags = {key: value for key, value in flags.items() if not key.startswith("learning-rate-schedule")}
         jobs[name] = (f"{updates} updates", lambda out, kernels, f=flags, b=backend, py=python: train_cmd(
             config, out, f, "--backend", b, "--cpu-kernels", kernels, python=py))
@@ -388,7 +390,7 @@ def cost_throughputs(updates: int) -> dict:
         arch = config["architectures"][name]
         archs[name] = arch
         data = random_corpus(folder / f"data{arch['num-words']}", arch["num-words"], 4000, seed=1)
-        flags = {**config["sockeye_train"], **arch, "checkpoint-frequency": interval, "max-updates": updates,
+        flags = {**config[sockeye1.KEYS["train"]], **arch, "checkpoint-frequency": interval, "max-updates": updates,
                  "decode-and-evaluate": 0, "seed": 1}
         cmd = [str(SOCKEYE_PY), str(ENTRY), "train", "--source", data["train.src"], "--target", data["train.trg"],
                "--validation-source", data["dev.src"], "--validation-target", data["dev.trg"],

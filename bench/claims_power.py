@@ -5,7 +5,7 @@ finished run's own translations on subsets, to size a configuration's trials and
 
 For the two main claims (kd beats baseline; base+kd is at least as good as kd, non-inferiority at claims.margin)
 of claims.architecture with and without dropout, each row gives the verdict, the effect and its interval
-(scripts/verdict.py, the claims rule's own statistics and settings) on the first t trials and the first n test
+(scripts/slkd/verdict.py, the claims rule's own statistics and settings) on the first t trials and the first n test
 sentences. Fewer trials cost proportionally fewer trainings; fewer sentences, proportionally less test decoding.
 """
 

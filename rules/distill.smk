@@ -40,14 +40,11 @@ rule distill:
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
         nbest=lambda wildcards: design.nbest(config, TEACHER_OF[wildcards.direction]),
-        backend=TEACHER_BACKEND,
-        device=DEVICE,
+        **trainer_params(TEACHER_BACKEND),
         **ENSEMBLE_PARAMS,
     threads: THREADS
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["distill"],
-        mem_mb=8000,
+        **trainer_resources("distill", mem_mb=8000),
     log:
         log_path("distill", "direction", "shard"),
     benchmark:
@@ -109,15 +106,14 @@ rule score_part:
     output:
         P.part_scores,
     params:
-        model_dir=lambda wildcards: model_folder(layout.teacher_model(design.filter_scorer(config, PARTS[wildcards.part]))),
+        model_dir=lambda wildcards: model_folder(
+            layout.teacher_model(design.filter_scorer(config, PARTS[wildcards.part]))
+        ),
         batch=DECODING["batch_size"],
-        backend=TEACHER_BACKEND,
-        device=DEVICE,
+        **trainer_params(TEACHER_BACKEND),
     threads: THREADS
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["score_part"],
-        mem_mb=8000,
+        **trainer_resources("score_part", mem_mb=8000),
     log:
         log_path("score_part", "direction", "part", "normalize"),
     benchmark:

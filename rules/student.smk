@@ -12,13 +12,10 @@ rule train_student:
     params:
         model_dir=student_dir,
         flags=lambda wildcards: json.dumps(training_flags.student_flags(config, student_of(wildcards))),
-        backend=lambda wildcards: design.backend_of(config, wildcards.architecture),
-        device=DEVICE,
+        **trainer_params(lambda wildcards: design.backend_of(config, wildcards.architecture)),
     threads: THREADS
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["train_student"],
-        mem_mb=16000,
+        **trainer_resources("train_student", mem_mb=16000),
     log:
         log_path("train_student", "architecture", "dataset", "dropout", "checkpoints", "trial"),
     benchmark:

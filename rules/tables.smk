@@ -1,44 +1,35 @@
 # Stage 10 — the paper's tables under results/: CSV (every number and the per-trial values), Markdown, LaTeX;
 # and its claims (results/claims.{csv,md}), answered from the same files.
-# Tables 1 and 3 are one rule (table1 its twin): the script keys the run and significance files by the
+# Tables 1 and 3 are one definition (a rule each): the script keys the run and significance files by the
 # coordinates each file names.
 
 
-rule table3:
-    """Table 3: mean ± sd of BLEU and BPE train perplexity per dataset and (architecture, dropout)."""
-    input:
-        runs=lambda wildcards: table_runs("table3"),
-        significance=lambda wildcards: table_significance("table3"),
-    output:
-        reported(table_outputs("table3"), "table3", "Tables"),
-    params:
-        table="table3",
-        spec=lambda wildcards: table_spec("table3"),
-        prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
-    log:
-        log_path("table3"),
-    conda:
-        WORKFLOW_ENV
-    shell:
-        script(
-            "tables.py",
-            "{params.table:q} --run {input.runs:q} --significance {input.significance:q} --spec {params.spec:q}"
-            " --prefix {params.prefix:q} 2> {log:q}",
-        )
+for paper_table in ("table1", "table3"):  # one definition, a rule each (`snakemake table3`)
 
-
-use rule table3 as table1 with:
-    input:
-        runs=lambda wildcards: table_runs("table1"),
-        significance=lambda wildcards: table_significance("table1"),
-    output:
-        reported(table_outputs("table1"), "table1", "Tables"),
-    params:
-        table="table1",
-        spec=lambda wildcards: table_spec("table1"),
-        prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
-    log:
-        log_path("table1"),
+    rule:
+        """Table 1 or 3 (config `tables`): mean ± sd of BLEU and BPE train perplexity per dataset and
+        (architecture, dropout), with each column's paired bootstrap against the baseline dataset."""
+        name:
+            paper_table
+        input:
+            runs=lambda wildcards, table=paper_table: table_runs(table),
+            significance=lambda wildcards, table=paper_table: table_significance(table),
+        output:
+            reported(table_outputs(paper_table), paper_table, "Tables"),
+        params:
+            table=paper_table,
+            spec=lambda wildcards, table=paper_table: table_spec(table),
+            prefix=lambda wildcards, output: output[0].removesuffix(".csv"),
+        log:
+            log_path(paper_table),
+        conda:
+            WORKFLOW_ENV
+        shell:
+            script(
+                "tables.py",
+                "{params.table:q} --run {input.runs:q} --significance {input.significance:q} --spec {params.spec:q}"
+                " --prefix {params.prefix:q} 2> {log:q}",
+            )
 
 
 rule table2:

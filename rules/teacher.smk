@@ -16,14 +16,13 @@ rule train_teacher:
         teacher=layout.name_regex(MEMBER_LABELS),  # the teachers (member 1: `de-en`) and members 2..N (`de-en.m2`)
     params:
         model_dir=lambda wildcards: model_folder(teacher_member(wildcards)),
-        flags=lambda wildcards: json.dumps(training_flags.teacher_flags(config, layout.member_number(teacher_member(wildcards)))),
-        backend=TEACHER_BACKEND,
-        device=DEVICE,
+        flags=lambda wildcards: json.dumps(
+            training_flags.teacher_flags(config, layout.member_number(teacher_member(wildcards)))
+        ),
+        **trainer_params(TEACHER_BACKEND),
     threads: THREADS
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["train_teacher"],
-        mem_mb=16000,
+        **trainer_resources("train_teacher", mem_mb=16000),
     log:
         log_path("train_teacher", "teacher"),
     benchmark:

@@ -16,14 +16,11 @@ rule translate_test:
         model_dir=model_dir,
         beam=DECODING["beam_size"],
         batch=DECODING["batch_size"],
-        backend=model_backend,
-        device=DEVICE,
+        **trainer_params(model_backend),
         **ENSEMBLE_PARAMS,
     threads: THREADS
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["translate_test"],
-        mem_mb=8000,
+        **trainer_resources("translate_test", mem_mb=8000),
     log:
         log_path("translate_test", "model"),
     benchmark:
@@ -48,9 +45,7 @@ use rule translate_test as translate_dev with:
     wildcard_constraints:
         model=layout.model_regex(layout.TEACHER_KINDS),  # a teacher, a member of its ensemble, the ensemble
     resources:
-        gpu=0,  # profiles/slurm: 1
-        runtime=RUNTIME["translate_dev"],
-        mem_mb=8000,
+        **trainer_resources("translate_dev", mem_mb=8000),
     log:
         log_path("translate_dev", "model"),
     benchmark:

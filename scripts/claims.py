@@ -17,7 +17,7 @@ the reason. The numbers are the spec's `metric` (config evaluation.metric: the p
 or detokenized BLEU or chrF), the metric the paired bootstrap results compare; each line names it (`metric`),
 and the Markdown says which it is, with its sacrebleu signature.
 
-Verdicts (scripts/verdict.py): a comparison's effect is the mean over its trials of the metric's difference
+Verdicts (scripts/slkd/verdict.py): a comparison's effect is the mean over its trials of the metric's difference
 (system − reference; for the gains, the gain without dropout − the gain with dropout), computed from the students'
 test translations (`--hyp`: the BPE ones, or the detokenized ones for bleu_detok, as slkd.layout names
 them, in any order) against `--ref`; its interval is a pooled paired bootstrap over the test sentences (`samples`

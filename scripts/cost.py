@@ -32,7 +32,7 @@ The model (stated again in OUT.md):
 - GPU jobs are the rules that the SLURM profile gives a `gpu` (with compute.device `auto`; `cpu`: none, `gpu`:
   every Sockeye job). CPU time is counted in core-hours (wall x compute.threads).
 - what the run used, where it left a record (else OUT.md has no such section): the GPU samples of the trainer
-  jobs (logs/<rule>/<job>.gpu.csv under outdir, scripts/gpu_monitor.py: utilisation and memory per job and per
+  jobs (logs/<rule>/<job>.gpu.csv under outdir, scripts/slkd/gpu_monitor.py: utilisation and memory per job and per
   rule) and the efficiency reports of snakemake-executor-plugin-slurm (efficiency_report_*.csv in the folder
   the SLURM profile's slurm-efficiency-report-path names: elapsed and CPU time, CPU efficiency and memory per
   rule), each rule against its estimate. They are reported beside the estimate and change none of its figures.

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 from slkd.corpus_check import CorpusError, blank, count_lines, read_lines, write_lines
-from slkd.formats import nbest_line
+from slkd.formats import nbest_line, read_scores
 from slkd.text import debpe_line
 
 
@@ -130,23 +130,6 @@ def gather(
             entry["ranks_chosen"] = {str(r): chosen.count(r) for r in sorted(set(chosen)) if r}
         report["parts"][name] = entry
     return report
-
-
-def read_scores(path: str | Path, expected: int) -> list[float]:
-    """One score per line (a cost: the scorer's negative log-probability, lower is better), checked against the
-    part's size; CorpusError naming the file and line of anything that is not a finite number."""
-    scores = []
-    for number, line in enumerate(read_lines(path), start=1):
-        try:
-            value = float(line.split("\t")[0])
-        except ValueError:
-            value = float("nan")
-        if not math.isfinite(value):
-            raise CorpusError(f"{path}:{number}: not a score: {line[:60]!r}")
-        scores.append(value)
-    if len(scores) != expected:
-        raise CorpusError(f"{path} has {len(scores)} scores but the part has {expected} pairs")
-    return scores
 
 
 def worst(scores: list[float], share: float) -> set[int]:

@@ -55,7 +55,7 @@ def check() -> int:
 
 
 def check_flags() -> int:
-    """``--check-flags``: the request on stdin against Sockeye 3's parser (scripts/sockeye_flags.py)."""
+    """``--check-flags``: the request on stdin against Sockeye 3's parser (scripts/slkd/sockeye_flags.py)."""
     from slkd import sockeye_flags
 
     return sockeye_flags.serve(EXPECTED["sockeye"])
@@ -63,7 +63,7 @@ def check_flags() -> int:
 
 def run(command: str, args: list[str]) -> None:
     """Run Sockeye's ``command`` (train or translate) main with command-line ``args``; with portable CPU kernels
-    ($SLKD_CPU_KERNELS, scripts/trainers/sockeye3.py), torch's sqrt correctly rounded first (torch_portable)."""
+    ($SLKD_CPU_KERNELS, scripts/slkd/backends/sockeye3.py), torch's sqrt correctly rounded first (torch_portable)."""
     if os.environ.get(torch_portable.ENV) == "portable":
         torch_portable.install()
     module = importlib.import_module(COMMANDS[command])

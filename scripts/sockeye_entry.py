@@ -8,7 +8,7 @@ Usage::
     python scripts/sockeye_entry.py --check            # print versions, exit non-zero if unusable
     python scripts/sockeye_entry.py --check-flags < REQUEST.json  # flags against sockeye.train's parser
 
-``--check-flags`` (scripts/sockeye_flags.py; the workflow's start-up check sends the request) parses the
+``--check-flags`` (scripts/slkd/sockeye_flags.py; the workflow's start-up check sends the request) parses the
 configuration's training flags with sockeye.train's own parser; it trains nothing.
 
 ``--check`` also runs ``ldd`` on MXNet's ``libmxnet.so`` and fails when a library it links is not found
@@ -160,7 +160,7 @@ def run(command: str, args: list[str]) -> None:
 
 
 def check_flags() -> int:
-    """``--check-flags``: the request on stdin against Sockeye 1.18's parser (scripts/sockeye_flags.py)."""
+    """``--check-flags``: the request on stdin against Sockeye 1.18's parser (scripts/slkd/sockeye_flags.py)."""
     from slkd import sockeye_flags
 
     return sockeye_flags.serve(EXPECTED["sockeye"], DRIVER_LIBRARIES)

@@ -4,7 +4,7 @@
         --source S --target T --validation-source VS --validation-target VT \\
         --flags '{"num-embed": 256, ...}' [--device auto|cpu|gpu] [--gpus N] [--threads N]
 
-Both backends (scripts/trainers/) behave alike here. Sockeye (1.18 and 3) continues from `DIR/training_state`
+Both backends (scripts/slkd/backends/) behave alike here. Sockeye (1.18 and 3) continues from `DIR/training_state`
 when it is called again with the same arguments, so the model folder is never a declared output (Snakemake
 would delete it with a failed job): the rule declares the completion file DONE instead, written only after
 Sockeye finished. Budgets are absolute (--max-updates, --max-num-epochs), so calling Sockeye again on a folder
@@ -12,13 +12,13 @@ that reached its budget ends at once; a folder whose training converged (`params
 `training_state`) is never trained again. The exact command is kept with the model (`DIR/command.sh`), beside
 Sockeye's own `args.yaml`.
 
-One trainer at a time: the folder's lock (scripts/model_lock.py) is held from before its state is read until
+One trainer at a time: the folder's lock (scripts/slkd/model_lock.py) is held from before its state is read until
 Sockeye has ended, and Sockeye never outlives this script nor, on a local run, the Snakemake process that
-started it (scripts/supervise.py). A training that is not learning stops early: after `--not-learning N:SHARE`
+started it (scripts/slkd/supervise.py). A training that is not learning stops early: after `--not-learning N:SHARE`
 checkpoints (config `not_learning`, passed as $SLKD_NOT_LEARNING so that it is no part of the command), a best
 validation perplexity still above SHARE of the first checkpoint's ends the job with what to try.
 
-A full disk loses nothing (scripts/disk_space.py). A Sockeye that fails on a full disk, or a write of ours that
+A full disk loses nothing (scripts/slkd/disk_space.py). A Sockeye that fails on a full disk, or a write of ours that
 does, ends the job with one line naming the path, the free space and the checkpoint a rerun resumes from; the
 completion file is written whole or not at all. Sockeye commits its training state (`training_state`) only when
 it is written in full (`tmp.training_state`, then renamed), so a partial `params.NNNNN` or `tmp.training_state`
@@ -248,7 +248,7 @@ def train(
 ) -> dict[str, Any]:
     """Run (or resume, or skip) the training under the folder's lock; return what the completion file records.
     NotLearning when the guard stops it, supervise.Stopped when its job ended first, LockHeld when another
-    trainer keeps the folder. `sample`: called while Sockeye runs (the job's GPU sampler, scripts/gpu_monitor.py)."""
+    trainer keeps the folder. `sample`: called while Sockeye runs (the job's GPU sampler, slkd/gpu_monitor.py)."""
     model_dir = Path(model_dir)
     with model_lock.hold(model_dir, shlex.join(argv)) as lock:
         for note in tidy(model_dir, argv):
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     data = {k: getattr(args, k) for k in ("source", "target", "validation_source", "validation_target")}
     command = build_argv(job, args.model_dir, data, json.loads(args.flags))
     try:
-        with job.monitor() as sampler:  # its GPU sampled while Sockeye trains (scripts/gpu_monitor.py)
+        with job.monitor() as sampler:  # its GPU sampled while Sockeye trains (scripts/slkd/gpu_monitor.py)
             record = train(command, args.model_dir, job.env(), parse_guard(args.not_learning), sampler.poll)
     except NotLearning as err:
         disk_space.say(f"ERROR: {args.model_dir}: {err}")

@@ -1,5 +1,5 @@
 """The README's demo results are the committed copy of the last demo run's (docs/demo/), written by
-scripts/demo_readme.py, never by hand; `collect` takes its numbers from the run's own files."""
+tools/demo_readme.py, never by hand; `collect` takes its numbers from the run's own files."""
 
 from __future__ import annotations
 

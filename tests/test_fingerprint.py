@@ -1,4 +1,4 @@
-"""The tiny configurations' runs against their committed fingerprints (scripts/fingerprint.py): the sha256 of
+"""The tiny configurations' runs against their committed fingerprints (tools/fingerprint.py): the sha256 of
 every distilled corpus and every number of their tables and claims.
 
 tests/test_portable_kernels.py proves on an emulated processor that the portable kernels compute the same bits;

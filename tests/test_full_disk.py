@@ -6,7 +6,7 @@ Sockeye's metrics, the final model like an undisturbed one) and writes the decod
 The disk is a real tmpfs, mounted by the test at the run's outdir (`.snakemake/` stays outside it), filled with a
 filler file at a chosen moment, and grown afterwards (`mount -o remount,size=...`): that frees the space. Mounting
 needs root; elsewhere the tests that mount skip with the reason, except in CI ($CI set), where they fail. The
-units of scripts/disk_space.py and of the training wrapper's tidying need no mount.
+units of scripts/slkd/disk_space.py and of the training wrapper's tidying need no mount.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The GPU check (bench/gpu, scripts/gpu_bench.py, config/gpu-check.yaml): its configuration trains Transformers
+"""The GPU check (bench/gpu, tools/gpu_bench.py, config/gpu-check.yaml): its configuration trains Transformers
 only, on the GPU, sharing device 0; its results come from the Sockeye 3 logs, number for number. The fixture is a
 real (tiny) Sockeye 3 training and decode on the CPU, laid out as the workflow lays out a teacher."""
 

@@ -1,4 +1,4 @@
-"""The GPU monitor (scripts/gpu_monitor.py) and what `snakemake cost` makes of a run's records: a trainer job on a
+"""The GPU monitor (scripts/slkd/gpu_monitor.py) and what `snakemake cost` makes of a run's records: a trainer job on a
 GPU samples nvidia-smi into the file beside its log (here a stand-in `nvidia-smi` first on PATH prints known
 lines), a job on the CPU samples nothing, a failing nvidia-smi fails no job; cost reads the sample files and the
 SLURM efficiency reports (written here by snakemake-executor-plugin-slurm's own code from known sacct lines) to
@@ -85,7 +85,7 @@ class Clock:
 
 
 def run_for(sampler: gpu_monitor.Sampler, clock: Clock, seconds: int) -> None:
-    """Poll once a second for `seconds` seconds, as scripts/supervise.py does while the trainer runs."""
+    """Poll once a second for `seconds` seconds, as scripts/slkd/supervise.py does while the trainer runs."""
     with sampler:
         for _ in range(seconds + 1):
             sampler.poll()

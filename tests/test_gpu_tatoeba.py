@@ -1,6 +1,6 @@
 """The Tatoeba GPU run (config/gpu-tatoeba.yaml, bench/gpu-tatoeba; issue 17): the paper's design with Transformer
 teachers and students on real text, its exact plan, flags that the schema and Sockeye 3.1.34 itself accept, and the
-convergence report (scripts/convergence.py) that says how each training stopped. Nothing here trains."""
+convergence report (tools/convergence.py) that says how each training stopped. Nothing here trains."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def test_carried_paths_are_gitignored() -> None:
     assert "sacremoses==0.2.0" in (REPO / "bench/gpu-wheels.sh").read_text()  # Moses tokenization on the node
 
 
-# ---- scripts/convergence.py ------------------------------------------------------------------------------------
+# ---- tools/convergence.py ------------------------------------------------------------------------------------
 def _model(root: Path, model: str, log: str, ppl: list[float]) -> None:
     folder = root / "models" / model
     folder.mkdir(parents=True)

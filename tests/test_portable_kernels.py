@@ -2,7 +2,7 @@
 
 CI runs on one machine, so a number committed from it proves nothing about the next; an emulated processor does.
 Each backend trains a tiny model for a few updates through the workflow's own entry point and decodes a few
-sentences with it, under its portable environment (scripts/trainers/: PORTABLE), once natively and once under
+sentences with it, under its portable environment (scripts/slkd/backends/: PORTABLE), once natively and once under
 `qemu-x86_64 -cpu Haswell` (Debian's qemu-user: an Intel Haswell, AVX2 and FMA, whatever this machine is), and
 the parameters, the metrics (less times) and the translations must be byte-identical. A control shows that the
 emulated processor is another processor for the libraries: with native kernels, a matrix product of MXNet's

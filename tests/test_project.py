@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, SNAKEMAKE
+from slkd import backends
 
 
 def requirement_pins(name: str) -> list[str]:
@@ -31,10 +34,12 @@ def test_conda_envs_pin_what_make_setup_installs(env: str, requirements: str) ->
 def test_sockeye_pins() -> None:
     pins = requirement_pins("requirements-sockeye.txt")
     assert {"mxnet==1.9.1", "numpy==1.23.5", "sacrebleu==1.3.6"} <= set(pins)
-    assert "sockeye==1.18.106" in (REPO / "Makefile").read_text()
-    assert "--no-deps sockeye==1.18.106" in (REPO / "envs/sockeye.post-deploy.sh").read_text()
-    assert "--no-deps sockeye==3.1.34" in (REPO / "envs/sockeye3.post-deploy.sh").read_text()
-    assert "--no-deps sockeye==3.1.34" in (REPO / "Makefile").read_text()
+    # each backend's module pins its Sockeye (the Makefile installs it from there: tests/test_backends.py), and its
+    # conda environment's post-deploy script installs the same
+    assert [backends.get(name).PACKAGE for name in ("sockeye1", "sockeye3")] == ["sockeye==1.18.106", "sockeye==3.1.34"]
+    for module in backends.BACKENDS.values():
+        post_deploy = REPO / module.ENV_FILE.replace(".yaml", ".post-deploy.sh")
+        assert f"--no-deps {module.PACKAGE}" in post_deploy.read_text()
 
 
 @pytest.mark.unit
@@ -64,3 +69,38 @@ def test_snakemake_lint_is_clean(configfile: str | None, tmp_path: Path) -> None
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Lints for" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+@pytest.mark.unit
+def test_modules_stay_small() -> None:
+    """One concern per module: no library module or script over 500 lines (the synthetic corpus generator, one
+    concern, excepted), and rules/common.smk, which includes rules/common/, under 250."""
+    sizes = {str(p.relative_to(REPO)): len(p.read_text(encoding="utf-8").splitlines())
+             for folder in ("scripts", "tools") for p in sorted((REPO / folder).rglob("*.py"))}
+    large = {path: n for path, n in sizes.items() if n > 500 and path != "scripts/synth.py"}
+    assert not large and len(sizes) > 40
+    common = REPO / "rules" / "common.smk"
+    assert len(common.read_text(encoding="utf-8").splitlines()) < 250
+    included = re.findall(r'^include: "(common/[\w.]+)"', common.read_text(encoding="utf-8"), re.M)
+    assert included == ["common/trainers.smk", "common/inputs.smk", "common/targets.smk"]
+    assert all(len((REPO / "rules" / name).read_text(encoding="utf-8").splitlines()) < 250 for name in included)
+
+
+@pytest.mark.unit
+def test_imports_point_one_way() -> None:
+    """The library (scripts/slkd/) never imports a script of scripts/ or a tool, and no script imports another
+    (the two trainer entry points aside: the second reuses the first's dispatch)."""
+    scripts = {p.stem for p in (REPO / "scripts").glob("*.py")}
+    tools = {p.stem for p in (REPO / "tools").glob("*.py")}
+
+    def imported(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        return names | {node.module.split(".")[0] for node in ast.walk(tree)
+                        if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    for path in (REPO / "scripts" / "slkd").rglob("*.py"):
+        assert not imported(path) & (scripts | tools), path
+    for path in (REPO / "scripts").glob("*.py"):
+        allowed = {"sockeye_entry"} if path.stem == "sockeye3_entry" else set()
+        assert not (imported(path) & (scripts | tools)) - allowed, path

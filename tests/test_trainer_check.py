@@ -1,4 +1,4 @@
-"""The start-up check of the trainers (scripts/trainer_check.py, scripts/sockeye_flags.py, rules/common.smk's
+"""The start-up check of the trainers (scripts/slkd/trainer_check.py, scripts/slkd/sockeye_flags.py, rules/common.smk's
 onstart): every flag that the configuration passes to sockeye.train, traced to its key, is parsed by the
 configured Sockeye's own parser; an interpreter without Sockeye stops the run. Before any job, never in a dry run;
 a clean answer is remembered until the flags or the environment change.

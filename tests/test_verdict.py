@@ -1,4 +1,4 @@
-"""scripts/verdict.py on translations with known answers: identical systems, systems that differ only by chance,
+"""scripts/slkd/verdict.py on translations with known answers: identical systems, systems that differ only by chance,
 large shifts either way, non-inferiority within and beyond the margin, differences of gains, the pooling of
 trials; and, with one trial, agreement with sacrebleu's own paired bootstrap (PairedTest)."""
 

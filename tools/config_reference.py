@@ -42,6 +42,10 @@ REPO = Path(__file__).resolve().parent.parent
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
 CONFIG = REPO / "config.yaml"
 OUTPUT = REPO / "docs" / "configuration.md"
+sys.path.insert(0, str(REPO / "scripts"))  # the library: slkd
+from slkd import backends  # noqa: E402
+
+EXAMPLE_BACKEND = list(backends.BACKENDS)[-1]  # a backend other than the default, for the reference's example
 
 ANNOTATIONS = {"description", "title", "default", "$comment", "$schema"}
 SCALAR = {"type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
@@ -407,8 +411,8 @@ def render(schema: dict[str, Any], config: dict[str, Any]) -> str:
         "descriptions) and [config.yaml](../config.yaml) (defaults, with its comments). Nested keys are dotted "
         "paths; `<name>` and `<key>` stand for any key of a map (`<name>`: a name that other keys refer to), "
         "`[]` for each item of a list. A row labelled *form N* applies to one form of a value that takes several; "
-        "a label such as *backend: sockeye3* limits a row to values with that key. An empty Default: the key is "
-        "optional and config.yaml leaves it out (the description gives the workflow's default).",
+        f"a label such as *backend: {EXAMPLE_BACKEND}* limits a row to values with that key. An empty Default: the key "
+        "is optional and config.yaml leaves it out (the description gives the workflow's default).",
         "",
         f"{len(rows)} keys in {len(sections)} sections: "
         + ", ".join(f"[{name}](#{slug(name)})" for name in sections) + ".",

@@ -323,7 +323,7 @@ def results(config: dict[str, Any], outdir: Path, cpu: bool = False, device: dic
         "train_tokens_per_second_source": "Updates/sec (checkpoint lines, first of each start left out) x mean"
                                           " target tokens per batch (training bucket lines)",
         "flops_formula": "6 x (r x (M_enc + M_kv) + M_dec + M_out) + 12 x (r x L_enc x n_s x d_enc"
-                         " + L_dec x (n_t + n_s) x d_dec), per target token (scripts/gpu_bench.py)",
+                         " + L_dec x (n_t + n_s) x d_dec), per target token (tools/gpu_bench.py)",
         "models": models,
         **extra,
     }

@@ -13,6 +13,7 @@ from slkd.design import (
     ORACLE,
     SPLITS,
     backend_of,
+    backends_used,
     ensemble_mode,
     ensemble_size,
     metric_columns,
@@ -105,6 +106,10 @@ def check_config(config: dict[str, Any]) -> None:
         raise ConfigError("corpus.src/corpus.trg: the synthetic corpus is German-like/English-like: de and en")
     if corpus["source"] == "ted" and "en" not in (corpus["src"], corpus["trg"]):
         raise ConfigError("corpus.src/corpus.trg: the TED multitarget corpus pairs English with another language")
+    for name in backends_used(config):  # a backend's keys are required where a model uses it
+        missing = [key for key in backends.get(name).KEYS.values() if key not in config]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)}: required when a model uses backend {name}")
     # last: they plan every training, so every name they meet must be known by now
     for name, backend in backends.BACKENDS.items():
         backend.check_flag_sets(config, lambda name=name: trainer_flag_sets(config).get(name, []))

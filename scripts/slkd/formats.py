@@ -1,17 +1,20 @@
 """The files and log lines that Sockeye (1.18 and 3) writes, read in one place: a model folder's `metrics` file
 and `log` (its command, its version, its checkpoints, its parameter count), sockeye.translate's n-best JSON
-lines and its throughput line. Evaluation, cost, the GPU check and the benchmarks read them through here; each
-backend declares the log lines that differ between the Sockeyes (its PARAMETERS, LOG_VERSION).
+lines and its throughput line, sockeye.score's scores. Evaluation, distillation, cost, the GPU check and the
+benchmarks read them through here; each backend declares the log lines that differ between the Sockeyes (its
+PARAMETERS, LOG_VERSION).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
 from slkd import backends
+from slkd.corpus_check import CorpusError, read_lines
 
 # A checkpoint's line in a training log, 1.18's and 3's: `Checkpoint [N] Updates=U ... Updates/sec=R`
 CHECKPOINT = re.compile(r"Checkpoint \[(\d+)\]\s+Updates=(\d+) .*Updates/sec=([\d.]+)")
@@ -114,3 +117,21 @@ def translate_summary(text: str) -> tuple[int, float, float] | None:
     """(lines, seconds, sentences per second) of sockeye.translate's last summary line in a log's text."""
     found = SENTENCES.findall(text)
     return (int(found[-1][0]), float(found[-1][1]), float(found[-1][2])) if found else None
+
+
+def read_scores(path: str | Path, expected: int) -> list[float]:
+    """sockeye.score's output (scripts/score.py): one score per line (a cost: the scorer's negative
+    log-probability, lower is better; its first tab-separated field), checked against the part's size;
+    CorpusError naming the file and line of anything that is not a finite number."""
+    scores = []
+    for number, line in enumerate(read_lines(path), start=1):
+        try:
+            value = float(line.split("\t")[0])
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
+            raise CorpusError(f"{path}:{number}: not a score: {line[:60]!r}")
+        scores.append(value)
+    if len(scores) != expected:
+        raise CorpusError(f"{path} has {len(scores)} scores but the part has {expected} pairs")
+    return scores

@@ -54,7 +54,7 @@ def parse_query(text: str) -> list[Gpu]:
 
 
 class Identified(Protocol):
-    """What `visible` needs of a GPU: nvidia-smi's index and UUID (a Gpu; a sample row of scripts/gpu_monitor.py)."""
+    """What `visible` needs of a GPU: nvidia-smi's index and UUID (a Gpu; a sample row of slkd/gpu_monitor.py)."""
 
     @property
     def index(self) -> int: ...
@@ -93,15 +93,19 @@ def visible_gpus(env: Mapping[str, str] | None = None) -> list[Gpu] | None:
 
 
 def mxnet_refusal(gpus: list[Gpu]) -> str | None:
-    """Why Sockeye 1.18 (MXNet 1.9.1) cannot run on these GPUs, or None when it can."""
+    """Why Sockeye 1.18 (MXNet 1.9.1) cannot run on these GPUs, or None when it can; the backend it suggests
+    instead is the one whose models the GPU check measures (slkd.backends: GPU_CHECKED)."""
+    from slkd import backends  # here: the backends import this module
+
+    instead = next(name for name, module in backends.BACKENDS.items() if module.GPU_CHECKED)
     newer = [g for g in gpus if g.capability > MXNET_MAX_COMPUTE_CAPABILITY]
     if not newer:
         return None
     names = "; ".join(f"GPU {g.index} {g.name} (compute capability {g.compute_capability})" for g in newer)
     return (f"{names}: MXNet 1.9.1 (the paper's trainer, Sockeye 1.18) has CUDA kernels for compute capability"
             " 5.0-8.6 only and no PTX, so its trainings would fail on this GPU. Train these models with the"
-            " Transformer backend (an architecture with `backend: sockeye3`, docs/methods.md \"Transformers\"), or send"
-            " the Sockeye 1.18 jobs to older GPUs (V100, A100, RTX 30/40) with the SLURM profile's `gpu_model` or"
+            f" Transformer backend (an architecture with `backend: {instead}`, docs/methods.md \"Transformers\"), or"
+            " send the Sockeye 1.18 jobs to older GPUs (V100, A100, RTX 30/40) with the SLURM profile's `gpu_model` or"
             " `constraint` (profiles/slurm/config.yaml, set-resources).")
 
 

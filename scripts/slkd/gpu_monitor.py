@@ -10,7 +10,7 @@ train_teacher, train_student, distill, score_part, translate_test, translate_dev
     nvidia-smi --query-gpu=timestamp,index,uuid,utilization.gpu,memory.used,memory.total --format=csv,noheader,nounits
 
 every `interval` seconds (config compute.gpu_monitor_interval, which the workflow passes as $SLKD_GPU_MONITOR so
-that changing it reruns nothing; 0 turns it off). The sampler lives in the job's own process: scripts/supervise.py
+that changing it reruns nothing; 0 turns it off). The sampler lives in the job's own process: scripts/slkd/supervise.py
 polls it between its checks of the trainer (every second, so an interval under 1 s samples every second), and it
 starts no thread and no process that could outlive the job.
 
@@ -112,7 +112,7 @@ def job_rows(text: str, cuda_visible_devices: str | None, gpus: int) -> list[str
 
 
 class Sampler:
-    """Samples the job's GPUs into `path` each `interval` seconds while `poll` is called (scripts/supervise.py).
+    """Samples the job's GPUs into `path` each `interval` seconds while `poll` is called (scripts/slkd/supervise.py).
     A context manager: `start` on entry (an earlier attempt's file is removed; without nvidia-smi, or with
     interval 0, nothing is sampled), `stop` on exit. Never raises."""
 

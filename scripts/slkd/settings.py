@@ -14,8 +14,6 @@ import string
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 WORKFLOW_ENV = "envs/workflow.yaml"
 
 
@@ -31,6 +29,9 @@ def merge_config(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def load_config(root: str | Path, *overrides: str | Path) -> dict[str, Any]:
     """`root`/config.yaml merged with override files, as Snakemake merges --configfile."""
+    import yaml  # here, not at the top: the backends' registry imports this module, and `make` reads the
+    # registry with the system's Python, which may have no yaml
+
     config = yaml.safe_load((Path(root) / "config.yaml").read_text(encoding="utf-8"))
     for path in overrides:
         merge_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")))
@@ -89,6 +90,8 @@ def schema_error(config: dict[str, Any], schema: dict[str, Any]) -> str | None:
 
 def check_schema(config: dict[str, Any], schema_path: str | Path) -> None:
     """ConfigError with schema_error's line, and how to see the full report, when config breaks the schema."""
+    import yaml
+
     schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
     line = schema_error(config, schema)
     if line:

@@ -22,9 +22,11 @@ def rule_gpus(rule: Any) -> int:
     resources = rule.resources
     if "gpu" not in resources:
         return 0
-    raw = resources["gpu"].raw
+    raw = resources["gpu"].raw  # the value as given: a number, a string, or None for a function of the job
+    if raw is None:
+        return 1
     try:
-        return int(raw or 0)
+        return int(raw)
     except (TypeError, ValueError):
         return 1
 

@@ -1,5 +1,5 @@
 """Trainer flags against Sockeye's own parser, run by a Sockeye interpreter (the `--check-flags` mode of
-scripts/sockeye_entry.py and scripts/sockeye3_entry.py; the workflow's start-up check, scripts/trainer_check.py,
+scripts/sockeye_entry.py and scripts/sockeye3_entry.py; the workflow's start-up check, scripts/slkd/trainer_check.py,
 calls it). It builds sockeye.train's argparse parser (sockeye.arguments.ConfigArgumentParser with
 add_train_cli_args, as sockeye.train's main does) and parses each flag after dummy data arguments: a flag that
 the parser does not know, or a value that it rejects (type, choices), is a problem that names the flag's

@@ -5,7 +5,7 @@ The rules pass `--backend NAME` (the architecture's backend) and the job's devic
 interpreter comes from the backend's environment variable ($SLKD_SOCKEYE_PYTHON, $SLKD_SOCKEYE3_PYTHON, set by
 the workflow from the configuration), so that neither the interpreter's location nor the device is part of a
 job's command, or `--sockeye-python` names it. On a GPU, the job samples its GPUs with nvidia-smi while the
-trainer runs (`Job.monitor`, scripts/gpu_monitor.py).
+trainer runs (`Job.monitor`, scripts/slkd/gpu_monitor.py).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Job:
         return self.backend.env(self.threads, self.device, self.kernels)
 
     def monitor(self) -> gpu_monitor.Sampler:
-        """The job's GPU sampler (scripts/gpu_monitor.py): nvidia-smi into the file beside the job's log while
+        """The job's GPU sampler (scripts/slkd/gpu_monitor.py): nvidia-smi into the file beside the job's log while
         the trainer runs, on the GPU only; pass its `poll` to supervise.run as `sample`."""
         return gpu_monitor.for_job(self.device, self.gpus)
 
@@ -53,8 +53,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """Options of every script that runs a trainer: its backend and interpreter, where it runs, its threads."""
     parser.add_argument("--backend", choices=list(backends.BACKENDS), default=DEFAULT_BACKEND,
                         help="the architecture's trainer backend")
+    variables = ", ".join(f"${module.PYTHON_ENV}" for module in backends.BACKENDS.values())
     parser.add_argument("--sockeye-python", default="", help="the backend's interpreter (default: its"
-                        " environment variable, which the workflow sets: $SLKD_SOCKEYE_PYTHON, $SLKD_SOCKEYE3_PYTHON)")
+                        f" environment variable, which the workflow sets: {variables})")
     parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu",
                         help="compute.device; auto: the GPU exactly when --gpus > 0")
     parser.add_argument("--gpus", default="0", help="the GPUs the job holds (its `gpu` resource)")
@@ -89,11 +90,11 @@ def gpu_refusal(job: Job) -> str | None:
 def run_per_line(job: Job, command: Callable[[], list[str]], tool: str, source: str, output: str, expected: int,
                  unit: str = "lines") -> int:
     """Run a trainer command that writes one line of `output` per line of `source` (sockeye.translate,
-    sockeye.score): its command printed first, never outliving the job (scripts/supervise.py), its GPU sampled
-    meanwhile (scripts/gpu_monitor.py), and the output's lines counted against `expected`. An empty input gives
+    sockeye.score): its command printed first, never outliving the job (scripts/slkd/supervise.py), its GPU sampled
+    meanwhile (scripts/slkd/gpu_monitor.py), and the output's lines counted against `expected`. An empty input gives
     an empty output without starting the trainer. 0, or 1 with the reason on stderr.
 
-    On a full disk (scripts/disk_space.py: the trainer failed, or its output came out short, with (almost) no space
+    On a full disk (scripts/slkd/disk_space.py: the trainer failed, or its output came out short, with (almost) no space
     left on the output's file system; or a write of ours failed for want of space) the partial output is removed,
     so that nothing half-written is left to pass for complete, and one line says so."""
     try:

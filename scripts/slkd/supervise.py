@@ -13,7 +13,7 @@ run would start a second Sockeye on the same model folder. Here:
 - a `check` callback, called at the same pace, may stop Sockeye with a reason of its own (a training that is
   not learning: scripts/train_model.py);
 - a `sample` callback, called when Sockeye has started and then at the same pace, samples the GPU
-  (scripts/gpu_monitor.py, Sampler.poll); it never stops Sockeye.
+  (scripts/slkd/gpu_monitor.py, Sampler.poll); it never stops Sockeye.
 
 On a cluster the scheduler ends a cancelled job's processes itself; $SLKD_SNAKEMAKE is then unset.
 """

@@ -1,5 +1,5 @@
 """Correctly rounded square roots for PyTorch on the CPU: the one setting of portable kernels that no
-environment variable gives (scripts/trainers/sockeye3.py, PORTABLE).
+environment variable gives (scripts/slkd/backends/sockeye3.py, PORTABLE).
 
 PyTorch 2.13's CPU `sqrt` of float32 calls MKL's vector math (vsSqrt, accurate to about an ulp), whose code path
 depends on the processor's vendor and instruction set whatever MKL_CBWR says: an AMD EPYC and an (emulated)

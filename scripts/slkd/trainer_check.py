@@ -6,7 +6,7 @@ which needs no interpreter). For each trainer backend that the configuration use
 - every flag that the configuration passes to sockeye.train (slkd.training_flags.trainer_flag_sets: the teachers, the
   tables' students, the grid's) is one that this Sockeye's own parser knows, with a value that it accepts.
 
-One interpreter call per backend (its entry point's `--check-flags`, scripts/sockeye_flags.py), the backends in
+One interpreter call per backend (its entry point's `--check-flags`, scripts/slkd/sockeye_flags.py), the backends in
 parallel: importing MXNet or PyTorch is most of its time (2-3 s each). A check that found nothing is remembered
 (`.snakemake/slkd-trainer-check.json`) under a fingerprint of its request, of this checker's code and of the
 environment as seen from outside (the interpreter, its site-packages folders, Sockeye's argument module): the

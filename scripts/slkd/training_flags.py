@@ -21,7 +21,7 @@ from slkd.design import (
 # Trainer flags, each traced to the configuration key it comes from: {flag: (value, key)}. A section's flags
 # (sockeye_train, an architecture, ...) are keyed `section.flag`; a flag the workflow computes is keyed by the
 # setting it comes from. The flags of every training are these without their keys (`untraced`); the start-up
-# check (scripts/trainer_check.py) names the keys.
+# check (scripts/slkd/trainer_check.py) names the keys.
 Traced = dict[str, tuple[Any, str]]
 
 
@@ -43,7 +43,7 @@ def traced_model_flags(config: dict[str, Any], name: str, dropout: bool, grid_ke
     flags = {**_traced(keys["train"], config[keys["train"]]),
              **_traced(arch_key, {k: v for k, v in arch.items() if k != "backend"})}
     if not dropout:
-        flags.update(_traced(keys["no_dropout"], config[keys["no_dropout"]]))
+        flags.update(_traced(keys["without_dropout"], config[keys["without_dropout"]]))
     return flags
 
 

@@ -2,11 +2,13 @@
 module (see sockeye1.py); the workflow, the cost estimate, the Makefile and the tests read it from here.
 
 A backend module has:
-- NAME; TITLE (how reports name its models); KEYS: its configuration keys (`python`: the interpreter, `train`:
-  the flags of every training, `no_dropout`: the flags that replace them without dropout); PYTHON_KEY
+- NAME; KEYS: its configuration keys (`python`: the interpreter, `train`: the flags of every training,
+  `without_dropout`: the flags that replace them without dropout); PYTHON_KEY
 - PYTHON_ENV: the environment variable through which the rules pass its interpreter to the jobs
 - ENV_FILE (its conda environment), REQUIREMENTS (its pip pins), VENV (where `make setup` builds it), PACKAGE (the
-  Sockeye installed with --no-deps on top), SETUP (what builds its interpreter), ENTRY (its entry point)
+  Sockeye installed with --no-deps on top), SETUP (what builds its interpreter), ENTRY (its entry point);
+  `python -m slkd.backends make` writes them as the Makefile's variables
+- SOCKEYE, TITLE: how messages and reports name it; GPU_CHECKED: whether the GPU check (bench/gpu) measures it
 - COST_KEY: its throughputs' section under `cost` (None: `cost` itself); LOG_VERSION: the major version its
   training log names; PARAMETERS: the regex of its log line that gives the number of parameters
 - CHECKPOINT_FLAG: its updates-per-checkpoint flag; REFUSED_ENSEMBLE_MODES: {teacher.ensemble_mode: why not}
@@ -20,20 +22,29 @@ A backend module has:
 - translate_args(): extra sockeye.translate flags
 - gpu_refusal(): why this backend cannot run on the visible GPUs (None when it can, or when nothing is known)
 
-A new backend is one module and one line in BACKENDS.
+A new backend is one module and one line in MODULES (tests/test_backends.py adds a stand-in that way).
 """
 
 from __future__ import annotations
 
+import copy
+import importlib
+import json
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from slkd.backends import sockeye1, sockeye3
 from slkd.settings import ConfigError
 
-BACKENDS: dict[str, ModuleType] = {sockeye1.NAME: sockeye1, sockeye3.NAME: sockeye3}
-# An architecture without `backend` is the paper's: Sockeye 1.18's RNNs
-DEFAULT_BACKEND = sockeye1.NAME
+# The backends' modules under slkd/backends/, one line each; the first is the default: an architecture without
+# `backend` is the paper's, Sockeye 1.18's RNNs
+MODULES = (
+    "sockeye1",
+    "sockeye3",
+)
+BACKENDS: dict[str, ModuleType] = {
+    module.NAME: module for module in (importlib.import_module(f"slkd.backends.{name}") for name in MODULES)}
+DEFAULT_BACKEND = next(iter(BACKENDS))
 # The rules whose jobs run a trainer (training or decoding): the GPU rules of profiles/slurm
 TRAINER_RULES = ("train_teacher", "train_student", "distill", "score_part", "translate_test", "translate_dev")
 # The CPU kernels of trainer jobs (config compute.cpu_kernels), the default first: `portable` pins every math
@@ -80,3 +91,40 @@ def sockeye_device(setting: str, gpus: Any) -> str:
     except (TypeError, ValueError):
         raise ConfigError(f"resource gpu: {gpus!r} is not a number of GPUs") from None
     return "gpu" if count > 0 else "cpu"
+
+
+def schema(base: dict[str, Any]) -> dict[str, Any]:
+    """The configuration schema for the registry's backends: `base` (schemas/config.schema.yaml, which documents
+    the backends it names) with every other registered backend added: a name that an architecture's `backend` may
+    take (its architectures are validated as the default backend's are) and its configuration keys (KEYS), which
+    only a configuration that uses it must give (slkd.checks)."""
+    extended = copy.deepcopy(base)
+    arch = extended["$defs"]["architecture"]
+    known = arch["properties"]["backend"]["enum"]
+    extra = [name for name in BACKENDS if name not in known]
+    if not extra:
+        return extended
+    known += extra
+    otherwise = arch["else"]["properties"]
+    otherwise["backend"] = {"enum": [otherwise["backend"]["const"], *extra]}
+    for name in extra:
+        keys = BACKENDS[name].KEYS
+        extended["properties"][keys["python"]] = {"type": "string", "minLength": 1,
+                                                  "description": f"interpreter of the {name} environment"}
+        for role in ("train", "without_dropout"):
+            extended["properties"][keys[role]] = {"$ref": "#/$defs/flags", "description": f"{name}'s {role} flags"}
+    return extended
+
+
+def schema_file(path: str | Path, derived: str | Path) -> str:
+    """The schema file to validate against: `path` itself when it names every registered backend, else `derived`
+    written with `schema` (the registry holds a backend that the schema file does not document)."""
+    import yaml  # see slkd.settings: the registry itself needs only the standard library
+
+    base = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    extended = schema(base)
+    if extended == base:
+        return str(path)
+    Path(derived).parent.mkdir(parents=True, exist_ok=True)
+    Path(derived).write_text(json.dumps(extended, indent=1), encoding="utf-8")
+    return str(Path(derived).resolve())

@@ -17,13 +17,16 @@ NAME = "sockeye1"
 SOCKEYE = "Sockeye 1.18"  # how messages name it
 TITLE = f"{SOCKEYE} RNNs"  # how reports name its models
 # Its configuration keys: the interpreter, the flags of every training, the flags that replace them without dropout
-KEYS = {"python": "sockeye_python", "train": "sockeye_train", "no_dropout": "no_dropout"}
+KEYS = {"python": "sockeye_python", "train": "sockeye_train", "without_dropout": "no_dropout"}
 PYTHON_KEY = KEYS["python"]
 PYTHON_ENV = "SLKD_SOCKEYE_PYTHON"  # the environment variable through which the rules pass the interpreter
 ENV_FILE = "envs/sockeye.yaml"  # its conda environment (--sdm conda); the pip pins: REQUIREMENTS
 REQUIREMENTS = "envs/requirements-sockeye.txt"
 VENV = ".venv-sockeye"  # where `make setup` builds it
 PACKAGE = "sockeye==1.18.106"  # installed with --no-deps on top of REQUIREMENTS
+# Its GPU build (`make setup-gpu`): MXNet 1.9.1's CUDA 11.7 wheel and the CUDA libraries it links
+GPU_VENV = ".venv-sockeye-gpu"
+GPU_REQUIREMENTS = "envs/requirements-sockeye-gpu.txt"
 ENTRY = Path(__file__).resolve().parent.parent.parent / "sockeye_entry.py"
 SETUP = "`make setup` (CPU) or `make setup-gpu` (GPU)"  # what builds its interpreter
 COST_KEY = None  # its throughputs: the `cost` section itself (the paper's trainer)
@@ -87,7 +90,7 @@ def check_flag_sets(config: dict[str, Any], flag_sets: Callable[[], list[tuple[A
     # Only these sections can give a Sockeye 1 training the flag (the schema allows no other key in an
     # architecture or the grid): without it anywhere, no training has one, and planning need not build every
     # training's flags to find that out (30 ms of every dry run of the paper's configuration)
-    sections = (config[KEYS["train"]], config[KEYS["no_dropout"]],
+    sections = (config[KEYS["train"]], config[KEYS["without_dropout"]],
                 config["teacher"].get("train") or {})
     if all(section.get("learning-rate-schedule") in (None, False) for section in sections):
         return

@@ -18,7 +18,8 @@ NAME = "sockeye3"
 SOCKEYE = "Sockeye 3"  # how messages name it
 TITLE = f"{SOCKEYE} Transformers"  # how reports name its models
 # Its configuration keys: the interpreter, the flags of every training, the flags that replace them without dropout
-KEYS = {"python": "sockeye3_python", "train": "sockeye3_train", "no_dropout": "sockeye3_no_dropout"}
+KEYS = {"python": "sockeye3_python", "train": "sockeye3_train",
+        "without_dropout": "sockeye3_no_dropout"}
 PYTHON_KEY = KEYS["python"]
 PYTHON_ENV = "SLKD_SOCKEYE3_PYTHON"  # the environment variable through which the rules pass the interpreter
 ENV_FILE = "envs/sockeye3.yaml"  # its conda environment (--sdm conda); the pip pins: REQUIREMENTS
@@ -90,7 +91,7 @@ def device_args(device: str) -> list[str]:
 # (qemu-x86_64 -cpu Haswell), torch 2.13: matrix products agree only with MKL_CBWR=COMPATIBLE (its AVX2 branch
 # gives other bits on the two vendors); MKL's sqrt, log10 and atan differ under every MKL_CBWR setting, and
 # Adam's sqrt changed the parameters of a 20-update Transformer training, so the entry point rounds float sqrt
-# through float64 (correctly rounded, hence the same everywhere: scripts/torch_portable.py). With all of it, a
+# through float64 (correctly rounded, hence the same everywhere: scripts/slkd/torch_portable.py). With all of it, a
 # training and its decoding write byte-identical parameters, metrics and translations on both
 # (tests/test_portable_kernels.py). These settings win over the same variables in the environment; GPU jobs
 # get none of them.

@@ -207,7 +207,7 @@ class GpuCheck:
 
 
 def gpu_check(path: Path | None) -> GpuCheck | None:
-    """The reference entry of a GPU check results file (bench/gpu-results.json, scripts/gpu_bench.py in the GPU
+    """The reference entry of a GPU check results file (bench/gpu-results.json, tools/gpu_bench.py in the GPU
     check): model teacher/de-en, else the first sockeye3 entry; entries whose training ran elsewhere than on CUDA
     (`device`) are left out. None when the file or such an entry is missing, or it measured nothing."""
     if path is None or not path.is_file():

@@ -16,7 +16,7 @@ import yaml
 from slkd import gpu_monitor, layout
 from slkd.cost.plan import SLURM_PROFILE
 
-# ---- What the run used: GPU samples (scripts/gpu_monitor.py) and SLURM efficiency reports ---------------------
+# ---- What the run used: GPU samples (scripts/slkd/gpu_monitor.py) and SLURM efficiency reports ---------------------
 EFFICIENCY_REPORTS = "efficiency_report_*.csv"  # snakemake-executor-plugin-slurm's name: efficiency_report_<run>.csv
 
 
