@@ -610,6 +610,14 @@ def ted_archive(path: Path, pair: str = "de") -> Path:
     return path
 
 
+def downloaded_ted(tmp_path: Path, target: str) -> tuple[Path, str, Path]:
+    """A TED archive, its sha256 and a workspace that has built `target` from it (no checksum configured)."""
+    archive = ted_archive(tmp_path / "multitarget-ted.tgz")
+    run = tmp_path / "run"
+    run_workflow(run, target, config=ted_config(archive.as_uri()))
+    return archive, hashlib.sha256(archive.read_bytes()).hexdigest(), run
+
+
 def ted_config(url: str, sha256: str = "") -> dict:
     return {
         "corpus": {"source": "ted", "ted": {"url": url, "sha256": sha256}},
@@ -652,10 +660,7 @@ def test_ted_checksum_mismatch(tmp_path: Path) -> None:
 
 @pytest.mark.workflow
 def test_ted_sum_added_after_the_download_reruns_nothing(tmp_path: Path) -> None:
-    archive = ted_archive(tmp_path / "multitarget-ted.tgz")
-    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    run = tmp_path / "run"
-    run_workflow(run, "corpus", config=ted_config(archive.as_uri()))
+    archive, sha, run = downloaded_ted(tmp_path, "corpus")
     proc = run_workflow(run, "-n", "bpe", config=ted_config(archive.as_uri(), sha.upper()))
     assert set(planned_jobs(proc)) == {"apply_bpe", "learn_bpe", "bpe", "total"}
     # the run checks the archive before its first job, once: the sum is cached with the archive's size and mtime
@@ -668,10 +673,7 @@ def test_ted_sum_added_after_the_download_reruns_nothing(tmp_path: Path) -> None
 
 @pytest.mark.workflow
 def test_ted_wrong_sum_for_an_existing_archive_keeps_it_aside(tmp_path: Path) -> None:
-    archive = ted_archive(tmp_path / "multitarget-ted.tgz")
-    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    run = tmp_path / "run"
-    run_workflow(run, "data/download/multitarget-ted.tgz", config=ted_config(archive.as_uri()))
+    archive, sha, run = downloaded_ted(tmp_path, "data/download/multitarget-ted.tgz")
     proc = run_workflow(run, "corpus", config=ted_config(archive.as_uri(), "a" * 64), check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0

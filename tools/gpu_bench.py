@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,17 +57,11 @@ PEAK_FLOPS: dict[str, dict[str, float]] = {
     "NVIDIA H100 80GB HBM3": {"float32": 67e12, "tf32": 494.7e12, "bfloat16": 989.4e12, "float16": 989.4e12},
 }
 
-TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d):")
-BUCKET = re.compile(r"Bucket \((\d+), (\d+)\): (\d+) samples in (\d+) batches of (\d+), ~([\d.]+) target tokens/batch")
-SPEED = re.compile(r"tok/sec=([\d.]+)")
-PARAM = re.compile(r"'([\w.]+) \[\(([\d, ]+)\), (\w+)\]'")
-DATA_SIZE = re.compile(r"(\d+) sequences of maximum length")
-TOKENS = re.compile(r"Tokens: source (\d+) target (\d+)")
-ARGUMENTS = "log_basic_info] Arguments:"
+LOG = formats.TRAINING_LOG  # the training log's lines that this report reads
 
 
 def _stamp(line: str) -> datetime.datetime | None:
-    match = TIME.match(line)
+    match = LOG["time"].match(line)
     return datetime.datetime.strptime(match.group(1), "%Y-%m-%d:%H:%M:%S") if match else None
 
 
@@ -84,7 +77,7 @@ def parse_training_log(text: str) -> dict[str, Any]:
     result: dict[str, Any] = {"speedometer": [], "parameters": None, "sentences": None, "tokens": None,
                               "device": None, "tf32_logged": False}
     for line in lines:
-        if ARGUMENTS in line:
+        if formats.ARGUMENTS in line:
             segments.append([])
             buckets, params, section = [], [], None  # a restart describes the same data again
             continue
@@ -100,7 +93,7 @@ def parse_training_log(text: str) -> dict[str, Any]:
             in_trainable = True
             continue
         if in_trainable:
-            found = PARAM.search(line)
+            found = LOG["parameter"].search(line)
             if found:
                 params.append((found.group(1), tuple(int(x) for x in found.group(2).split(",") if x.strip())))
             if line.rstrip().endswith("]") and not line.lstrip().startswith("["):
@@ -108,17 +101,17 @@ def parse_training_log(text: str) -> dict[str, Any]:
             elif line.startswith("[") and "INFO" in line:
                 in_trainable = False
         if section == "train":
-            if (m := BUCKET.search(line)) and int(m.group(4)) > 0:
+            if (m := LOG["bucket"].search(line)) and int(m.group(4)) > 0:
                 buckets.append((int(m.group(4)), float(m.group(6))))
-            if (m := DATA_SIZE.search(line)) and result["sentences"] is None:
+            if (m := LOG["data_size"].search(line)) and result["sentences"] is None:
                 result["sentences"] = int(m.group(1))
-            if (m := TOKENS.search(line)) and result["tokens"] is None:
+            if (m := LOG["tokens"].search(line)) and result["tokens"] is None:
                 result["tokens"] = (int(m.group(1)), int(m.group(2)))
         if m := formats.CHECKPOINT_TIME.search(line):
             if not segments:
                 segments.append([])
             segments[-1].append((int(m.group(1)), int(m.group(2)), float(m.group(3))))
-        if m := SPEED.search(line):
+        if m := LOG["speed"].search(line):
             result["speedometer"].append(float(m.group(1)))
         if result["parameters"] is None:
             result["parameters"] = formats.parameter_count(line)

@@ -25,6 +25,17 @@ VERSION = re.compile(r"log_sockeye_version\] Sockeye(?: version|:) (\d+)\.")
 # sockeye.translate's summary: `Processed N lines. Total time: T, sec/sent: S, sent/sec: R`
 SENTENCES = re.compile(r"Processed (\d+) lines\. Total time: ([\d.]+), sec/sent: [\d.]+, sent/sec: ([\d.]+)")
 COMMAND = "log_basic_info] Command: "  # the line of a log that gives the trainer's command line
+ARGUMENTS = "log_basic_info] Arguments:"  # the line that starts Sockeye 3's parsed arguments
+# Lines of a Sockeye 3 training log that the GPU check's report reads (tools/gpu_bench.py)
+TRAINING_LOG = {
+    "time": re.compile(r"^\[(\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d):"),  # a line's time stamp
+    "bucket": re.compile(r"Bucket \((\d+), (\d+)\): (\d+) samples in (\d+) batches of (\d+),"
+                         r" ~([\d.]+) target tokens/batch"),
+    "speed": re.compile(r"tok/sec=([\d.]+)"),  # the speedometer's tokens per second
+    "parameter": re.compile(r"'([\w.]+) \[\(([\d, ]+)\), (\w+)\]'"),  # a parameter's name, shape and type
+    "data_size": re.compile(r"(\d+) sequences of maximum length"),
+    "tokens": re.compile(r"Tokens: source (\d+) target (\d+)"),
+}
 
 
 def flag_value(command: list[str], name: str) -> str | None:
