@@ -16,6 +16,8 @@ rule train_student:
     threads: THREADS
     resources:
         **trainer_resources("train_student", mem_mb=16000),
+    group:
+        model_group(lambda wildcards: layout.student_model(student_of(wildcards)))
     log:
         log_path("train_student", "architecture", "dataset", "dropout", "checkpoints", "trial"),
     benchmark:

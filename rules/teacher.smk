@@ -23,6 +23,8 @@ rule train_teacher:
     threads: THREADS
     resources:
         **trainer_resources("train_teacher", mem_mb=16000),
+    group:
+        model_group(teacher_member)
     log:
         log_path("train_teacher", "teacher"),
     benchmark:

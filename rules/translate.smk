@@ -21,6 +21,8 @@ rule translate_test:
     threads: THREADS
     resources:
         **trainer_resources("translate_test", mem_mb=8000),
+    group:
+        model_group(lambda wildcards: wildcards.model)
     log:
         log_path("translate_test", "model"),
     benchmark:
@@ -40,6 +42,9 @@ use rule translate_test as translate_dev with:
     input:
         done=model_done,
         source=dev_source,
+        # after the model's test decoding, never beside it: on a cluster both run in the model's group job
+        # (model_group), which holds one GPU, and a group's jobs side by side would ask for one each
+        test=P.test_hyp,
     output:
         P.dev_hyp,
     wildcard_constraints:

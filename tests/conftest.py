@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,19 @@ def run_workflow(
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def ungrouped(plan: str) -> str:
+    """A dry run's job listing with each group job's members (a model's training and decodings: a dry run lists
+    them indented under `Group job ...`) written as the jobs of no group are."""
+    lines = []
+    for line in plan.splitlines():
+        if re.match(r"\[[^\]]*\d{4}\] Group job ", line):
+            continue
+        if re.match(r" {4}(\[[^\]]*\d{4}\]|(local)?rule \w+:)$", line) or line.startswith(" " * 8):
+            line = line[4:]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def planned_jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:

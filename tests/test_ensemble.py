@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, SOCKEYE3_PYTHON, TINY, TINY_TRANSFORMER, load_config, planned_jobs, run_workflow
+from conftest import REPO, SOCKEYE3_PYTHON, TINY, TINY_TRANSFORMER, load_config, planned_jobs, run_workflow, ungrouped
 
 sys.path.insert(0, str(REPO / "scripts"))
 import translate  # noqa: E402
@@ -139,7 +139,7 @@ JOB_LINES = re.compile(r"^\s+(jobid|reason|resources):")
 def planned_commands(proc: subprocess.CompletedProcess[str]) -> list[str]:
     """A dry run's (-p) jobs, each its rule, files, wildcards and command, without ids, reasons or dates, sorted."""
     jobs = []
-    for block in re.split(r"\n\[[^\]\n]*\d{4}\]\n", proc.stdout + proc.stderr):
+    for block in re.split(r"\n\[[^\]\n]*\d{4}\]\n", ungrouped(proc.stdout + proc.stderr)):
         lines = []
         for line in block.split("\n\n")[0].splitlines():
             if not JOB_LINES.match(line):

@@ -385,3 +385,21 @@ def test_the_slurm_profile_asks_the_plugin_for_its_efficiency_report() -> None:
     assert {"efficiency_report", "efficiency_report_path"} <= set(fields)
     assert cost_usage.efficiency_folder(REPO / "profiles/slurm/config.yaml", Path("/run")) == Path(
         "/run/logs/slurm/efficiency")
+
+
+@pytest.mark.unit
+def test_a_models_group_job_is_reported_under_one_rule(tmp_path: Path) -> None:
+    """A model's group job (its training and decodings in one SLURM job: comment rule_model_<model>) is read as
+    rule `model` with the model for wildcards, and counts among the GPU rules of what the run used."""
+    report = tmp_path / "efficiency_report_x.csv"
+    report.write_text(
+        ",JobID,JobName,RuleName,Elapsed_sec,TotalCPU_sec,NCPUS,MaxRSS_MB,RequestedMem_MB\n"
+        "0,7.0,python3.11,rule_model_student_SMALL_kd_dropout_ckpt2_trial1,600,500,2,100,1500\n"
+        "1,8.0,python3.11,rule_evaluate_wildcards_SMALL_kd_dropout_2_1,20,10,1,50,500\n")
+    steps = cost_usage.read_efficiency_report(report)
+    assert [(s.rule, s.wildcards, s.elapsed) for s in steps] == [
+        ("model", "student_SMALL_kd_dropout_ckpt2_trial1", 600.0), ("evaluate", "SMALL_kd_dropout_2_1", 20.0)]
+    use = cost_usage.Used(tmp_path, [], [report], steps)
+    rows, _corpus, _rates = cost_estimate.estimate(load_config(TINY), GPU_RULES, root=tmp_path)
+    assert "GPU-hours used (the elapsed time of the GPU rules' steps, one GPU each): **0.17**" in "\n".join(
+        cost_report.usage_lines(rows, use))

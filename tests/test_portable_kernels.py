@@ -159,7 +159,8 @@ def test_portable_settings_reach_cpu_jobs_only_and_win_over_the_environment(back
 
 
 SQRT_PROBE = """
-import numpy as np, torch, torch_portable
+import numpy as np, torch
+from slkd import torch_portable
 x = torch.rand(100000, generator=torch.Generator().manual_seed(5)) * 1e3
 exact = np.sqrt(x.numpy().astype(np.float64)).astype(np.float32)
 before = int((torch.sqrt(x).numpy() != exact).sum())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GPU_RULES, REPO, SNAKEMAKE, planned_jobs
+from conftest import GPU_RULES, REPO, SNAKEMAKE, planned_jobs, ungrouped
 from snakemake.utils import available_cpu_count
 
 
@@ -29,7 +29,7 @@ def dry_run(*args: str) -> str:
 def jobs_of(plan: str) -> dict[str, list[str]]:
     """Each planned job's text block (resources, shell command), by rule."""
     blocks: dict[str, list[str]] = {}
-    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule )", plan):
+    for block in re.split(r"\n(?=\[[^\]]+\]\n(?:local)?rule )", ungrouped(plan)):
         match = re.search(r"^(?:local)?rule (\w+):", block, re.M)
         if match:
             blocks.setdefault(match.group(1), []).append(block)

@@ -1,6 +1,7 @@
 """The SLURM profile, for real: config/test-tiny.yaml's Table 3 through `profiles/slurm` on a one-node cluster
 (.ci/slurm-cluster.sh, which CI brings up before `make test`), with a job made to fail once and a training
-cancelled with scancel mid-way; both are retried, the training resumes from its last checkpoint.
+cancelled with scancel mid-way; both are retried, the training resumes from its last checkpoint. Each model's
+training and decodings are one SLURM job (its group: rules/common/trainers.smk).
 
 Where no cluster answers, the test skips with the reason (a user's machine), except in CI, where it fails."""
 
@@ -18,12 +19,14 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import GPU_RULES, REPO, SNAKEMAKE, SOCKEYE_PYTHON, TINY
+from slkd import layout
 from slkd.cost import usage as cost_usage
 
 pytestmark = pytest.mark.slurm
 
 CLUSTER = REPO / ".ci/slurm-cluster.sh"
 TEACHER = "tiny/models/teacher/de-en"
+TEACHER_JOB = f"rule_{layout.job_group('teacher/de-en')}"  # its group's SLURM job: training, dev and test decoding
 
 
 def cluster_answers() -> bool:
@@ -59,13 +62,16 @@ def ci_profile(folder: Path) -> Path:
 
 
 def fail_once_python(folder: Path) -> Path:
-    """A Sockeye interpreter whose first decoding (of the whole run) fails, as a flaky node would."""
+    """A Sockeye interpreter whose first decoding of a student's test set (of the whole run) fails, as a flaky
+    node would."""
     wrapper = folder / "python"
     wrapper.write_text(
         "#!/bin/sh\n"
-        f'if [ "$2" = translate ] && mkdir "{folder}/failed-once" 2>/dev/null; then\n'
-        '  echo "made to fail by tests/test_slurm.py" >&2; exit 3\n'
-        "fi\n"
+        'case "$2 $*" in "translate "*translations/student/*)\n'
+        f'  if mkdir "{folder}/failed-once" 2>/dev/null; then\n'
+        '    echo "made to fail by tests/test_slurm.py" >&2; exit 3\n'
+        "  fi;;\n"
+        "esac\n"
         f'exec "{SOCKEYE_PYTHON}" "$@"\n'
     )
     wrapper.chmod(0o755)
@@ -81,7 +87,7 @@ def scancel_teacher_midway(workdir: Path, stop: threading.Event, cancelled: list
             queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True, timeout=30)
             for line in queue.stdout.splitlines():
                 job_id, _, comment = line.partition(" ")
-                if comment == "rule_train_teacher_wildcards_de-en":
+                if comment == TEACHER_JOB:
                     subprocess.run(["scancel", job_id], check=True, timeout=30)
                     cancelled.append(job_id)
                     return
@@ -126,7 +132,9 @@ def slurm_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def rule_of(job: dict[str, str]) -> str:
-    return job["comment"].removeprefix("rule_").partition("_wildcards_")[0]
+    """The rule of a job, or `model` for a model's group job (its comment: rule_model_<model>)."""
+    name = job["comment"].removeprefix("rule_").partition("_wildcards_")[0]
+    return "model" if name.startswith("model_") else name
 
 
 def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_run: dict) -> None:
@@ -135,28 +143,30 @@ def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_r
     by_rule: dict[str, int] = {}
     for job in done:
         by_rule[rule_of(job)] = by_rule.get(rule_of(job), 0) + 1
-    # the matrix of config/test-tiny.yaml's Table 3: 2 teachers, 15 students, each student evaluated
-    assert by_rule["train_teacher"] == 2 and by_rule["train_student"] == 15 and by_rule["evaluate"] == 15
-    assert by_rule["translate_test"] == 2 + 15 and by_rule["distill"] == 2 * 2
+    # the matrix of config/test-tiny.yaml's Table 3: 2 teachers and 15 students, each model's training and
+    # decodings one job (its group); each student evaluated, each teacher's distillation in 2 shards
+    assert by_rule["model"] == 2 + 15 and by_rule["evaluate"] == 15 and by_rule["distill"] == 2 * 2
+    assert not {"train_teacher", "train_student", "translate_test", "translate_dev"} & set(by_rule)
+    students = [j["comment"] for j in done if j["comment"].startswith("rule_model_student_")]
+    assert len(students) == len(set(students)) == 15  # one submission per student, training and decoding
     # bookkeeping rules run where Snakemake runs (localrules), never as jobs
     assert not {"table3", "concat_dataset", "score_teacher", "paired_bootstrap"} & set(by_rule)
-    for job in done:
-        holds_gpu = "gres/gpu=1" in job["tres"]
-        assert holds_gpu == (rule_of(job) in GPU_RULES), job
+    for job in done:  # a group job holds one GPU, its jobs in turn
+        gpus = "gres/gpu=1" in job["tres"]
+        assert gpus == (rule_of(job) in GPU_RULES | {"model"}) and "gres/gpu=2" not in job["tres"], job
 
 
 def test_a_job_that_failed_once_was_retried(slurm_run: dict) -> None:
     assert slurm_run["failed_once"]
-    decodings = [j for j in slurm_run["jobs"] if rule_of(j) == "translate_test"]
-    failed = [j for j in decodings if j["state"] == "FAILED"]
-    assert len(failed) == 1
-    again = [j for j in decodings if j["comment"] == failed[0]["comment"] and j["state"] == "COMPLETED"]
+    failed = [j for j in slurm_run["jobs"] if j["state"] == "FAILED"]
+    assert len(failed) == 1 and failed[0]["comment"].startswith("rule_model_student_")  # its test decoding
+    again = [j for j in slurm_run["jobs"] if j["comment"] == failed[0]["comment"] and j["state"] == "COMPLETED"]
     assert len(again) == 1 and int(again[0]["id"]) > int(failed[0]["id"])
 
 
 def test_a_cancelled_training_was_resubmitted_and_resumed(slurm_run: dict) -> None:
     assert len(slurm_run["cancelled"]) == 1, "the teacher's job was never seen running"
-    teacher_jobs = [j for j in slurm_run["jobs"] if j["comment"] == "rule_train_teacher_wildcards_de-en"]
+    teacher_jobs = [j for j in slurm_run["jobs"] if j["comment"] == TEACHER_JOB]
     assert [j["state"].split()[0] for j in teacher_jobs] == ["CANCELLED", "COMPLETED"]
     assert teacher_jobs[0]["id"] == slurm_run["cancelled"][0]
     teacher = slurm_run["out"] / "models/teacher/de-en"

@@ -85,6 +85,15 @@ def gpus_requested():
 
 
 # ---- The trainer rules' common block (backends.TRAINER_RULES) ---------------------------------------------------
+# On a cluster (an executor other than local; a local run ignores groups), a model's training and its own
+# decodings (its test set; a teacher's dev set) are one group job, so that a model waits for a GPU once: the group
+# is the model (an ensemble's decoding, which reads every member, is one of its own). Snakemake runs the group's
+# jobs one after the other in that cluster job, whose time limit is the sum of theirs.
+def model_group(model_of):
+    """A rule's `group:`: the model whose job this is (`model_of(wildcards)`, layout.job_group)."""
+    return lambda wildcards: layout.job_group(model_of(wildcards))
+
+
 def trainer_params(backend):
     """The parameters of every job that runs a trainer: its backend (a name, or a function of the wildcards) and
     the device setting (the job decides from it and its `gpu` resource)."""

@@ -141,6 +141,12 @@ def member_number(model: str) -> int:
     return int(info.get("member", 1))
 
 
+def job_group(model: str) -> str:
+    """The cluster job group of a model's training and decodings (rules/common/trainers.smk): `model_` and its
+    name, slashes as underscores (`model_student_SMALL_kd_dropout_ckpt30_trial1`)."""
+    return "model_" + model.replace("/", "_")
+
+
 def student_model(s: Student) -> str:
     """The `{model}` name of a student: `student/SMALL/kd/dropout/ckpt100/trial1`."""
     return fill(STUDENT, **s.wildcards)

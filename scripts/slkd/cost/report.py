@@ -13,7 +13,7 @@ from slkd import backends, design, gpu_monitor, training_flags
 from slkd.cost.estimate import Row
 from slkd.cost.plan import GROUPS, Corpus
 from slkd.cost.rates import GPU_CHECKED, Rates, arch_key, backend, weights_per_token
-from slkd.cost.usage import Used, gpu_by_rule, slurm_by_rule
+from slkd.cost.usage import GROUP_RULE, Used, gpu_by_rule, slurm_by_rule
 
 CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
                "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours"]
@@ -36,7 +36,7 @@ def usage_lines(rows: list[Row], use: Used) -> list[str]:
              " SLURM's records also hold failed and repeated attempts."]
     if use.reports:
         by_rule = slurm_by_rule(use.slurm)
-        gpu_rules = {r.job.rule for r in rows if r.device == "gpu"}
+        gpu_rules = {r.job.rule for r in rows if r.device == "gpu"} | {GROUP_RULE}  # group jobs: a model's GPU
         used_gpu = sum(s.elapsed for s in use.slurm if s.rule in gpu_rules)
         lines += ["", f"### SLURM ({len(use.reports)} efficiency reports of snakemake-executor-plugin-slurm, from"
                   f" sacct: {len(use.slurm)} job steps)", "",

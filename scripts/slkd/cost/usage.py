@@ -18,13 +18,17 @@ from slkd.cost.plan import SLURM_PROFILE
 
 # ---- What the run used: GPU samples (scripts/slkd/gpu_monitor.py) and SLURM efficiency reports ---------------------
 EFFICIENCY_REPORTS = "efficiency_report_*.csv"  # snakemake-executor-plugin-slurm's name: efficiency_report_<run>.csv
+# A model's group job (its training and decodings, layout.job_group): its steps are reported under this rule, the
+# model as their wildcards
+GROUP_RULE = "model"
+GROUP_PREFIX = layout.job_group("")
 
 
 @dataclass(frozen=True)
 class SlurmStep:
     """One job step of a SLURM efficiency report: its job's rule and wildcards (from the job's comment
-    `rule_<rule>_wildcards_<values>`; "" where the cluster keeps no comments), elapsed and CPU seconds, CPUs,
-    peak resident memory and the memory requested (MB)."""
+    `rule_<rule>_wildcards_<values>`; "" where the cluster keeps no comments; a model's group job: GROUP_RULE and
+    the model), elapsed and CPU seconds, CPUs, peak resident memory and the memory requested (MB)."""
 
     rule: str
     wildcards: str
@@ -60,6 +64,8 @@ def read_efficiency_report(path: Path) -> list[SlurmStep]:
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             rule, _, wildcards = (row.get("RuleName") or "").removeprefix("rule_").partition("_wildcards_")
+            if rule.startswith(GROUP_PREFIX):
+                rule, wildcards = GROUP_RULE, rule.removeprefix(GROUP_PREFIX)
             try:
                 steps.append(SlurmStep(rule, wildcards, row["JobID"], float(row["Elapsed_sec"]),
                                        float(row["TotalCPU_sec"]), int(float(row["NCPUS"])),
