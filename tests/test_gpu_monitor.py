@@ -389,12 +389,18 @@ def test_the_slurm_profile_asks_the_plugin_for_its_efficiency_report() -> None:
 
 @pytest.mark.unit
 def test_a_models_group_job_is_reported_under_one_rule(tmp_path: Path) -> None:
-    """A model's group job (its training and decodings in one SLURM job: comment rule_model_<model>) is read as
-    rule `model` with the model for wildcards, and counts among the GPU rules of what the run used."""
+    """A model's group job (its training and decodings in one SLURM job: comment rule_model_<model>_<its rules>) is
+    read as rule `model` with the model for wildcards, and counts among the GPU rules of what the run used."""
+    assert cost_usage.group_job("model_teacher_de-en.m2_train_teacher_translate_dev_translate_test") == \
+        "model_teacher_de-en.m2"
+    assert cost_usage.group_job("model_student_S_kd_dropout_ckpt2_trial1_translate_test") == \
+        "model_student_S_kd_dropout_ckpt2_trial1"
+    assert cost_usage.group_job("train_student") is None
     report = tmp_path / "efficiency_report_x.csv"
     report.write_text(
         ",JobID,JobName,RuleName,Elapsed_sec,TotalCPU_sec,NCPUS,MaxRSS_MB,RequestedMem_MB\n"
-        "0,7.0,python3.11,rule_model_student_SMALL_kd_dropout_ckpt2_trial1,600,500,2,100,1500\n"
+        "0,7.0,python3.11,rule_model_student_SMALL_kd_dropout_ckpt2_trial1_train_student_translate_test,600,500,2,"
+        "100,1500\n"
         "1,8.0,python3.11,rule_evaluate_wildcards_SMALL_kd_dropout_2_1,20,10,1,50,500\n")
     steps = cost_usage.read_efficiency_report(report)
     assert [(s.rule, s.wildcards, s.elapsed) for s in steps] == [

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slurm
 
 CLUSTER = REPO / ".ci/slurm-cluster.sh"
 TEACHER = "tiny/models/teacher/de-en"
-TEACHER_JOB = f"rule_{layout.job_group('teacher/de-en')}"  # its group's SLURM job: training, dev and test decoding
+TEACHER_GROUP = layout.job_group("teacher/de-en")  # its group's SLURM job: training, dev and test decoding
 
 
 def cluster_answers() -> bool:
@@ -87,7 +87,7 @@ def scancel_teacher_midway(workdir: Path, stop: threading.Event, cancelled: list
             queue = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True, timeout=30)
             for line in queue.stdout.splitlines():
                 job_id, _, comment = line.partition(" ")
-                if comment == TEACHER_JOB:
+                if group_of({"comment": comment}) == TEACHER_GROUP:
                     subprocess.run(["scancel", job_id], check=True, timeout=30)
                     cancelled.append(job_id)
                     return
@@ -131,10 +131,14 @@ def slurm_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> dict:
             "failed_once": (folder / "failed-once").is_dir()}
 
 
+def group_of(job: dict[str, str]) -> str | None:
+    """The model group of a group job (its comment: rule_<group>_<its rules>), else None."""
+    return cost_usage.group_job(job["comment"].removeprefix("rule_"))
+
+
 def rule_of(job: dict[str, str]) -> str:
-    """The rule of a job, or `model` for a model's group job (its comment: rule_model_<model>)."""
-    name = job["comment"].removeprefix("rule_").partition("_wildcards_")[0]
-    return "model" if name.startswith("model_") else name
+    """The rule of a job, or `model` for a model's group job."""
+    return "model" if group_of(job) else job["comment"].removeprefix("rule_").partition("_wildcards_")[0]
 
 
 def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_run: dict) -> None:
@@ -147,8 +151,8 @@ def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_r
     # decodings one job (its group); each student evaluated, each teacher's distillation in 2 shards
     assert by_rule["model"] == 2 + 15 and by_rule["evaluate"] == 15 and by_rule["distill"] == 2 * 2
     assert not {"train_teacher", "train_student", "translate_test", "translate_dev"} & set(by_rule)
-    students = [j["comment"] for j in done if j["comment"].startswith("rule_model_student_")]
-    assert len(students) == len(set(students)) == 15  # one submission per student, training and decoding
+    students = [group_of(j) for j in done if str(group_of(j)).startswith(layout.job_group("student/"))]
+    assert len(students) == len(set(students)) == 15  # one job per student, training and decoding
     # bookkeeping rules run where Snakemake runs (localrules), never as jobs
     assert not {"table3", "concat_dataset", "score_teacher", "paired_bootstrap"} & set(by_rule)
     for job in done:  # a group job holds one GPU, its jobs in turn
@@ -159,14 +163,14 @@ def test_every_step_went_through_slurm_with_a_gpu_where_the_profile_asks(slurm_r
 def test_a_job_that_failed_once_was_retried(slurm_run: dict) -> None:
     assert slurm_run["failed_once"]
     failed = [j for j in slurm_run["jobs"] if j["state"] == "FAILED"]
-    assert len(failed) == 1 and failed[0]["comment"].startswith("rule_model_student_")  # its test decoding
-    again = [j for j in slurm_run["jobs"] if j["comment"] == failed[0]["comment"] and j["state"] == "COMPLETED"]
+    assert len(failed) == 1 and str(group_of(failed[0])).startswith(layout.job_group("student/"))  # its decoding
+    again = [j for j in slurm_run["jobs"] if group_of(j) == group_of(failed[0]) and j["state"] == "COMPLETED"]
     assert len(again) == 1 and int(again[0]["id"]) > int(failed[0]["id"])
 
 
 def test_a_cancelled_training_was_resubmitted_and_resumed(slurm_run: dict) -> None:
     assert len(slurm_run["cancelled"]) == 1, "the teacher's job was never seen running"
-    teacher_jobs = [j for j in slurm_run["jobs"] if j["comment"] == TEACHER_JOB]
+    teacher_jobs = [j for j in slurm_run["jobs"] if group_of(j) == TEACHER_GROUP]
     assert [j["state"].split()[0] for j in teacher_jobs] == ["CANCELLED", "COMPLETED"]
     assert teacher_jobs[0]["id"] == slurm_run["cancelled"][0]
     teacher = slurm_run["out"] / "models/teacher/de-en"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from slkd import gpu_monitor, layout
+from slkd import backends, gpu_monitor, layout
 from slkd.cost.plan import SLURM_PROFILE
 
 # ---- What the run used: GPU samples (scripts/slkd/gpu_monitor.py) and SLURM efficiency reports ---------------------
@@ -22,6 +22,18 @@ EFFICIENCY_REPORTS = "efficiency_report_*.csv"  # snakemake-executor-plugin-slur
 # model as their wildcards
 GROUP_RULE = "model"
 GROUP_PREFIX = layout.job_group("")
+
+
+def group_job(name: str) -> str | None:
+    """The group of a group job's name as Snakemake writes it (and the SLURM plugin after `rule_` in the job's
+    comment): the group, then the sorted names of the rules it ran (`model_teacher_de-en_train_teacher_translate_dev
+    _translate_test`: `model_teacher_de-en`). None for a job of no model group."""
+    if not name.startswith(GROUP_PREFIX):
+        return None
+    rules = sorted(backends.TRAINER_RULES, key=len, reverse=True)
+    while (rule := next((r for r in rules if name.endswith(f"_{r}")), None)) is not None:
+        name = name.removesuffix(f"_{rule}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -64,8 +76,9 @@ def read_efficiency_report(path: Path) -> list[SlurmStep]:
     with open(path, newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             rule, _, wildcards = (row.get("RuleName") or "").removeprefix("rule_").partition("_wildcards_")
-            if rule.startswith(GROUP_PREFIX):
-                rule, wildcards = GROUP_RULE, rule.removeprefix(GROUP_PREFIX)
+            group = group_job(rule)
+            if group is not None:
+                rule, wildcards = GROUP_RULE, group.removeprefix(GROUP_PREFIX)
             try:
                 steps.append(SlurmStep(rule, wildcards, row["JobID"], float(row["Elapsed_sec"]),
                                        float(row["TotalCPU_sec"]), int(float(row["NCPUS"])),
