@@ -262,7 +262,7 @@ class Rates:
         self.references: dict[str, dict[str, Any]] = {}
         self.specs: dict[str, dict[str, Device]] = {}
         self.sections: dict[str, str] = {}
-        for trainer in backends.keys():
+        for trainer in backends.BACKENDS:
             if backends.get(trainer).COST_KEY not in (None, *config["cost"]):
                 continue
             section, name = cost_section(config, trainer)
