@@ -13,8 +13,13 @@
 # command, its line and exit status, and prints the output that it would otherwise have kept quiet.
 #
 # Needs root and no systemd: every daemon is started directly. The node has the machine's CPUs, a partition
-# `gpu` and two fake GPUs (GRES `gpu` whose files are links to /dev/null: jobs that ask for `--gpus=1` are
-# scheduled and get CUDA_VISIBLE_DEVICES, and sacct records gres/gpu). Accounting (slurmdbd on MariaDB at
+# `gpu` and two fake GPUs (GRES `gpu` whose files are links to /dev/null and /dev/zero, told apart by their
+# device numbers: jobs that ask for `--gpus=1` are scheduled and get CUDA_VISIBLE_DEVICES, and sacct records
+# gres/gpu). Each fake GPU is also cut into SHARDS shards (GRES `shard`, SLURM's GPU sharing: a job that asks
+# for `--gres=shard:1` gets its GPU's index in CUDA_VISIBLE_DEVICES and SLURM_SHARDS_ON_NODE=1, and shares that
+# GPU with up to SHARDS-1 others; SLURM 22.05's controller spreads a node's shards evenly over its GPUs,
+# whatever gres.conf's File says), and the node declares at least SHARDS CPUs (SlurmdParameters=config_overrides
+# on a machine with fewer) so that SHARDS one-CPU jobs can share a GPU at once. Accounting (slurmdbd on MariaDB at
 # 127.0.0.1) is on because snakemake-executor-plugin-slurm polls job states with sacct; the account `ci`
 # holds user root. Every probe runs under `timeout`: a cluster that does not answer fails, never hangs.
 set -Eeuo pipefail
@@ -22,6 +27,7 @@ set -Eeuo pipefail
 CLUSTER=slkdci
 ACCOUNT=ci
 PARTITION=gpu
+SHARDS=4  # shards of each fake GPU
 ETC=${SLKD_CI_SLURM_ETC:-/etc/slurm}
 STATE=${SLKD_CI_STATE:-/var/lib/slkd-ci}  # fake GPU device files, the database password
 LOGS=/var/log/slurm
@@ -93,9 +99,11 @@ write_config() {
     local host cpus mem
     host=$(hostname -s)
     cpus=$(nproc)
+    ((cpus >= SHARDS)) || cpus=$SHARDS
     mem=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 3 / 4))
     mkdir -p "$ETC" "$STATE"
-    for i in 0 1; do ln -sfn /dev/null "$STATE/gpu$i"; done
+    ln -sfn /dev/null "$STATE/gpu0"
+    ln -sfn /dev/zero "$STATE/gpu1"
     [[ -s $DB_PASS_FILE ]] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DB_PASS_FILE")
 
     cat >"$ETC/slurm.conf" <<EOF
@@ -119,20 +127,23 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
-GresTypes=gpu
+GresTypes=gpu,shard
+SlurmdParameters=config_overrides
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=localhost
-AccountingStorageTRES=gres/gpu
+AccountingStorageTRES=gres/gpu,gres/shard
 AccountingStorageEnforce=associations
 AccountingStoreFlags=job_comment
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MinJobAge=300
-NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:2 State=UNKNOWN
+NodeName=$host CPUs=$cpus RealMemory=$mem Gres=gpu:2,shard:$((2 * SHARDS)) State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
     cat >"$ETC/gres.conf" <<EOF
+# gpu0 -> /dev/null, gpu1 -> /dev/zero
 NodeName=$host Name=gpu File=$STATE/gpu[0-1]
+NodeName=$host Name=shard Count=$((2 * SHARDS)) File=$STATE/gpu[0-1]
 EOF
     cat >"$ETC/slurmdbd.conf" <<EOF
 AuthType=auth/munge
@@ -246,7 +257,7 @@ up() {
     start_mariadb
     start_slurmdbd
     start_slurm
-    log "up: partition $PARTITION, account $ACCOUNT, $(nproc) CPUs, 2 GPUs (fake)"
+    log "up: partition $PARTITION, account $ACCOUNT, $(nproc) CPUs, 2 GPUs (fake), $SHARDS shards each"
 }
 
 down() {

@@ -41,14 +41,21 @@ def test_config_on_a_fresh_machine_writes_the_cluster(tmp_path: Path) -> None:
 
     host = socket.gethostname().split(".")[0]
     slurm_conf = (etc / "slurm.conf").read_text()
-    assert f"NodeName={host} CPUs={os.cpu_count()} " in slurm_conf
+    # at least 4 CPUs (4 one-CPU jobs share a GPU's 4 shards), 2 GPUs cut into 4 shards each
+    cpus = max(4, os.cpu_count() or 1)
+    assert f"NodeName={host} CPUs={cpus} RealMemory=" in slurm_conf and " Gres=gpu:2,shard:8 " in slurm_conf
+    assert "GresTypes=gpu,shard\n" in slurm_conf and "SlurmdParameters=config_overrides\n" in slurm_conf
+    assert "AccountingStorageTRES=gres/gpu,gres/shard\n" in slurm_conf
     assert f"PartitionName=gpu Nodes={host} " in slurm_conf
-    assert (etc / "gres.conf").read_text() == f"NodeName={host} Name=gpu File={state}/gpu[0-1]\n"
+    gres = [line for line in (etc / "gres.conf").read_text().splitlines() if not line.startswith("#")]
+    assert gres == [f"NodeName={host} Name=gpu File={state}/gpu[0-1]",
+                    f"NodeName={host} Name=shard Count=8 File={state}/gpu[0-1]"]
     password = (state / "db-password").read_text().strip()
     assert len(password) >= 16
     assert f"StoragePass={password}\n" in (etc / "slurmdbd.conf").read_text()
     assert (etc / "slurmdbd.conf").stat().st_mode & 0o777 == 0o600
-    assert [os.readlink(state / f"gpu{i}") for i in (0, 1)] == ["/dev/null", "/dev/null"]
+    # two devices with distinct numbers: SLURM tells GPUs apart by them
+    assert [os.readlink(state / f"gpu{i}") for i in (0, 1)] == ["/dev/null", "/dev/zero"]
 
 
 def test_config_is_idempotent_and_sees_a_missing_file(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO, load_config, planned_jobs, run_workflow
-from slkd import backends, checks, design, layout, settings, training_flags
+from slkd import backends, checks, design, gres, layout, settings, training_flags
 
 SCHEMA = yaml.safe_load((REPO / "schemas/config.schema.yaml").read_text())
 
@@ -201,6 +201,18 @@ def test_sockeye_device_follows_the_gpu_resource_unless_forced() -> None:
     assert backends.sockeye_device("cpu", 1) == "cpu" and backends.sockeye_device("gpu", 0) == "gpu"
     with pytest.raises(settings.ConfigError, match="resource gpu: 'a100' is not a number"):
         backends.sockeye_device("auto", "a100")
+    # a SLURM job that holds shards of a GPU (GPU sharing: its gpu resource is 0) runs on that GPU
+    assert backends.sockeye_device("auto", 0, "1") == "gpu" and backends.sockeye_device("auto", 0, None) == "cpu"
+    assert backends.sockeye_device("cpu", 0, "2") == "cpu"
+    with pytest.raises(settings.ConfigError, match=r"\$SLURM_SHARDS_ON_NODE: 'x' is not a number"):
+        backends.sockeye_device("auto", 0, "x")
+
+
+@pytest.mark.unit
+def test_gres_counts_shards_as_slurm_writes_them() -> None:
+    assert [gres.shards(value) for value in ("shard:1", "shard:2", "shard", "gpu:1", "", None, "gpu:1,shard:3",
+                                             "shard:mps:2")] == [1, 2, 1, 0, 0, 0, 3, 2]
+    assert gres.count("gpu:a100:2", "gpu") == 2 and gres.count("shard:1", "gpu") == 0
 
 
 def _demo_with(**changes: object) -> dict:

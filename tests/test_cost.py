@@ -19,6 +19,7 @@ from slkd.cost import estimate as cost_estimate
 from slkd.cost import plan as cost_plan
 from slkd.cost import rates as cost_rates
 from slkd.cost import report as cost_report
+from slkd.cost import sharing as cost_sharing
 from slkd.cost import sizes as cost_sizes
 
 TARGETS = ("table1", "table2", "table3", "figures", "grid")
@@ -40,8 +41,13 @@ def test_costed_jobs_are_the_dry_runs(configfiles: tuple[Path, ...], tmp_path: P
 
 
 @pytest.mark.unit
-def test_gpu_rules_come_from_the_slurm_profile() -> None:
-    assert cost_estimate.gpu_rules_of(REPO / "profiles/slurm/config.yaml") == GPU_RULES
+def test_gpu_rules_come_from_the_slurm_profile(tmp_path: Path) -> None:
+    profile = REPO / "profiles/slurm/config.yaml"
+    assert cost_estimate.gpu_rules_of(profile) == GPU_RULES
+    # with GPU sharing (the profile's one line `gpu: 1` replaced by a shard of one) the same rules are on a GPU
+    shared = tmp_path / "config.yaml"
+    shared.write_text(profile.read_text().replace("gpu: 1 ", 'gres: "shard:1" ', 1))
+    assert 'gres: "shard:1"' in shared.read_text() and cost_estimate.gpu_rules_of(shared) == GPU_RULES
 
 
 @pytest.mark.unit
@@ -112,6 +118,73 @@ def test_one_student_by_hand(tmp_path: Path) -> None:
     cpu_rows = by_rule(cost_estimate.estimate(one_student(), GPU_RULES, root=tmp_path, device="cpu")[0])
     assert cpu_rows["train_student"].gpu == 0.0 and cpu_rows["train_student"].cpu == 4 * 3600 * 2
     assert cpu_rows["translate_test"].cpu == (1 + 100 / 0.25) * 2
+
+
+@pytest.mark.unit
+def test_shared_gpu_hours_by_hand(tmp_path: Path) -> None:
+    """cost.sharing: 4 GPU jobs a GPU, each 2.5 x slower than alone -> each GPU job 2.5 / 4 of its GPU-hours."""
+    config = one_student()
+    config["cost"]["sharing"] = {"processes": 4, "slowdown": 2.5}
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
+    rows_of = by_rule(rows)
+    train, decode, evaluate = rows_of["train_student"], rows_of["translate_test"], rows_of["evaluate"]
+    assert (train.gpu_shared, train.wall_shared) == (3600.0 * 2.5 / 4, 3600.0 * 2.5)
+    assert (decode.gpu_shared, decode.wall_shared) == (15.0 * 2.5 / 4, 15.0 * 2.5)
+    assert (evaluate.gpu_shared, evaluate.wall_shared) == (0.0, 36.0)  # a CPU job: its own wall, no GPU
+    summary = "\n".join(cost_report.group_table(rows, 4) + cost_report.sharing_lines(rows, cost_sharing.sharing(
+        config, rates)))
+    assert "| gpu | 1.0 | 0.00 | 1.0 | 24 | 0.62 | 2.5 |" in summary  # the table students: 2,250 GPU-seconds
+    assert "With GPU sharing (`gres: \"shard:1\"`, cost.sharing.processes 4 jobs a GPU): **0.63** GPU-hours" in summary
+    assert "Sockeye 1.18 RNNs: each shared job 2.50x slower than alone (assumed: config cost.sharing.slowdown)" \
+        in summary
+    # the CSV's columns hold the same numbers
+    cost_report.write_csv(rows, tmp_path / "cost.csv")
+    table = {row["rule"]: row for row in csv.DictReader(open(tmp_path / "cost.csv"))}
+    assert float(table["train_student"]["shared_gpu_hours"]) == pytest.approx(2.5 / 4)
+    assert float(table["train_student"]["shared_wall_hours"]) == pytest.approx(2.5)
+    # a job that outlasts its time limit only when shared is named
+    config["compute"]["runtime"]["train_student"] = 120
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
+    summary = "\n".join(cost_report.group_table(rows, 4) + cost_report.sharing_lines(rows, cost_sharing.sharing(
+        config, rates)))
+    assert "**1 GPU jobs would outlast their time limit when shared** (the longest, train_student" in summary
+    assert "| 2.5 (over its time limit) |" in summary
+
+
+@pytest.mark.unit
+def test_the_gpu_checks_concurrent_trainings_give_the_transformers_sharing_slowdown(tmp_path: Path) -> None:
+    results = tmp_path / "gpu-results.json"
+    measured = copy.deepcopy(GPU_RESULTS)
+    # the teacher alone (1 training at a time), the student with 9 others: T-SMALL is the smaller model, so its
+    # rate scaled to the reference is below its raw 9,000 tokens/s
+    measured["models"][1]["concurrent_trainings"] = 1.0
+    measured["models"][0]["concurrent_trainings"] = 10.0
+    results.write_text(json.dumps(measured))
+    config = tiny_transformer()
+    config["cost"]["sockeye3"]["gpu_measured"] = str(results)
+    config["cost"]["sharing"] = {"processes": 4, "slowdown": 2.0}
+    rows, corpus, rates = cost_estimate.estimate(config, GPU_RULES, root=tmp_path)
+    s3 = config["cost"]["sockeye3"]
+    f, reference = s3["gpu"]["fixed_share"], {**s3["reference"], "backend": "sockeye3"}
+    large, small = (design.architecture(config, name) for name in ("T-LARGE", "T-SMALL"))
+    at_ten = (12000.0 * cost_rates.scale(large, reference, f)) / (9000.0 * cost_rates.scale(small, reference, f))
+    expected = 1 + (at_ten - 1) * (4 - 1) / (10 - 1)  # linear in the processes, from 1 to 10
+    shared = cost_sharing.sharing(config, rates)
+    assert shared.slowdown("sockeye3").factor == pytest.approx(expected) and shared.slowdown("sockeye3").measured
+    assert shared.slowdown("sockeye1").factor == 2.0 and not shared.slowdown("sockeye1").measured
+    by_job = rows_by_job(rows)
+    teacher = by_job[("train_teacher", "de-en")]
+    lstm = by_job[("train_student", "student/SMALL/kd/dropout/ckpt3/trial1")]
+    assert teacher.gpu_shared == pytest.approx(teacher.gpu * expected / 4)
+    assert lstm.gpu_shared == pytest.approx(lstm.gpu * 2.0 / 4)
+    summary = cost_report.markdown(config, rows, corpus, rates, rows)
+    assert (f"Sockeye 3 Transformers: each shared job {expected:.2f}x slower than alone (measured: GPU check"
+            " gpu-results.json (2026-12-02, NVIDIA H200): 1 trainings at 10.0 at once ran") in summary
+    assert "Sockeye 1.18 RNNs: each shared job 2.00x slower than alone (assumed" in summary
+    # trainings all at one concurrency measure no slowdown: the assumption stays
+    measured["models"][1]["concurrent_trainings"] = 10.0
+    results.write_text(json.dumps(measured))
+    assert not cost_sharing.sharing(config, cost_rates.Rates(config, None)).slowdown("sockeye3").measured
 
 
 @pytest.mark.unit

@@ -1,15 +1,19 @@
 """The SLURM profile, for real: config/test-tiny.yaml's Table 3 through `profiles/slurm` on a one-node cluster
 (.ci/slurm-cluster.sh, which CI brings up before `make test`), with a job made to fail once and a training
 cancelled with scancel mid-way; both are retried, the training resumes from its last checkpoint. Each model's
-training and decodings are one SLURM job (its group: rules/common/trainers.smk).
+training and decodings are one SLURM job (its group: rules/common/trainers.smk). Then the profile's GPU sharing
+(`gres: "shard:1"` in place of `gpu: 1`, as its comment says) trains four of its students again in a copy of the
+run: the four at once on one stand-in GPU's four shards, with results equal to the unshared run's.
 
 Where no cluster answers, the test skips with the reason (a user's machine), except in CI, where it fails."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -46,10 +50,18 @@ def cluster() -> None:
         pytest.skip(f"no Sockeye environment at {SOCKEYE_PYTHON}")
 
 
-def ci_profile(folder: Path) -> Path:
+SHARDS = 4  # the shards of each stand-in GPU (.ci/slurm-cluster.sh): students that share one GPU at once
+
+
+def ci_profile(folder: Path, shared: bool = False) -> Path:
     """profiles/slurm with the test cluster's names and CI's speed-ups: a profile of its own, as a site would
-    write (`--set-resources` on the command line would replace the profile's whole entry of a rule)."""
-    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    write (`--set-resources` on the command line would replace the profile's whole entry of a rule). `shared`:
+    with the GPU sharing that the profile's comment describes, its one line `gpu: 1` replaced."""
+    text = (REPO / "profiles/slurm/config.yaml").read_text()
+    if shared:
+        text, replaced = re.subn(r"^( +)gpu: 1\b.*$", r'\1gres: "shard:1"', text, flags=re.M)
+        assert replaced == 1, "profiles/slurm has no one `gpu: 1` line to replace for GPU sharing"
+    profile = yaml.safe_load(text)
     profile.pop("config")  # the GPU environment: the test names its own (CPU) interpreter
     profile.update({"jobs": 4, "latency-wait": 5, "slurm-init-seconds-before-status-checks": 2,
                     "slurm-logdir": str(folder / "slurm-logs"), "keep-going": False})
@@ -59,6 +71,18 @@ def ci_profile(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     return folder
+
+
+def snakemake_through_slurm(workdir: Path, profile: Path, python: Path) -> subprocess.CompletedProcess:
+    """config/test-tiny.yaml's Table 3 in `workdir` through `profile`, Sockeye through `python`, on the CPU (the
+    cluster's GPUs are /dev/null: jobs hold one, or a shard of one, but MXNet's CPU build runs the step)."""
+    overrides = profile / "ci-config.yaml"
+    overrides.write_text(yaml.safe_dump({"compute": {"threads": 1, "device": "cpu"}}))
+    cmd = ["timeout", "-k", "30", "1500", str(SNAKEMAKE), "table3", "--profile", str(profile),
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(TINY), str(overrides), "--config", f"sockeye_python={python}"]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, "PATH":
+                          f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"})
 
 
 def fail_once_python(folder: Path) -> Path:
@@ -109,19 +133,12 @@ def slurm_run(cluster: None, tmp_path_factory: pytest.TempPathFactory) -> dict:
     workdir.mkdir()
     profile = ci_profile(folder / "profile")
     python = fail_once_python(folder)
-    overrides = folder / "ci-config.yaml"
-    # the cluster's GPUs are /dev/null: jobs hold one (sbatch --gpus=1) but MXNet's CPU build runs the step
-    overrides.write_text(yaml.safe_dump({"compute": {"threads": 1, "device": "cpu"}}))
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
-    cmd = ["timeout", "-k", "30", "1500", str(SNAKEMAKE), "table3", "--profile", str(profile),
-           "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(TINY), str(overrides), "--config", f"sockeye_python={python}"]
     stop, cancelled = threading.Event(), []
     watcher = threading.Thread(target=scancel_teacher_midway, args=(workdir, stop, cancelled), daemon=True)
     watcher.start()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env={**os.environ, "PATH":
-                              f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"})
+        proc = snakemake_through_slurm(workdir, profile, python)
     finally:
         stop.set()
         watcher.join()
@@ -206,3 +223,85 @@ def test_the_plugin_wrote_its_efficiency_report_and_cost_reads_it(slurm_run: dic
     steps = cost_usage.read_efficiency_report(reports[0])
     # the job steps it lists (SLURM's records of the commands) belong to the rules that ran as jobs
     assert {step.rule for step in steps} <= {rule_of(job) for job in slurm_run["jobs"]}, steps
+
+
+# ---- GPU sharing -------------------------------------------------------------------------------------------------
+def tracing_python(folder: Path) -> Path:
+    """A Sockeye interpreter that notes, for every training, its SLURM job, the GPU and shards SLURM gave it, and
+    when it started and ended (seconds)."""
+    wrapper = folder / "python"
+    trace = folder / "trainings.tsv"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'if [ "$2" != train ]; then exec "' + str(SOCKEYE_PYTHON) + '" "$@"; fi\n'
+        "start=$(date +%s.%N)\n"
+        '"' + str(SOCKEYE_PYTHON) + '" "$@"\n'
+        "status=$?\n"
+        'printf "%s\\t%s\\t%s\\t%s\\t%s\\n" "$SLURM_JOB_ID" "${CUDA_VISIBLE_DEVICES:-}"'
+        ' "${SLURM_SHARDS_ON_NODE:-}" "$start" "$(date +%s.%N)" >> "' + str(trace) + '"\n'
+        "exit $status\n"
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def student_outputs(out: Path, model: str) -> dict[str, str]:
+    """What a student's training and evaluation produced: its best parameters (their sha256), its checkpoints'
+    metrics less their times, its test translations, its run file (numbers and names, no time)."""
+    paths = layout.paths(str(out))
+    model_dir = Path(layout.fill(paths.model_dir, model=model))
+    metrics = (model_dir / "metrics").read_text().splitlines()
+    return {"params": hashlib.sha256((model_dir / "params.best").read_bytes()).hexdigest(),
+            "metrics": "\n".join("\t".join(f for f in line.split("\t") if not f.startswith("time-elapsed="))
+                                 for line in metrics),
+            "translations": Path(layout.fill(paths.test_hyp, model=model)).read_text(),
+            "run": Path(layout.fill(paths.run, **layout.parse_model(model))).read_text()}
+
+
+@pytest.fixture(scope="module")
+def shared_run(slurm_run: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The unshared run copied, SHARDS of its students removed (model folder, its record of a finished training,
+    translations, run file) with Table 3, and Table 3 run again through the profile with GPU sharing."""
+    folder = tmp_path_factory.mktemp("slurm-shared")
+    workdir = folder / "work"
+    shutil.copytree(slurm_run["out"].parent, workdir, symlinks=True)
+    out = workdir / "tiny"
+    models_dir = out / "models"
+    done = sorted(models_dir.glob(layout.pattern_glob(layout.STUDENT) + ".done.json"))
+    models = [str(path.relative_to(models_dir)).removesuffix(".done.json") for path in done[:SHARDS]]
+    before = {model: student_outputs(out, model) for model in models}
+    paths = layout.paths(str(out))
+    for model in models:  # its model and what was made of it
+        model_dir = Path(layout.fill(paths.model_dir, model=model))
+        shutil.rmtree(model_dir)
+        Path(layout.fill(paths.model_done, model=model)).unlink()
+        shutil.rmtree(Path(layout.fill(paths.test_hyp, model=model)).parent)
+        Path(layout.fill(paths.run, **layout.parse_model(model))).unlink()
+    for table in out.glob("results/table3.*"):  # Snakemake remakes a missing file only where a target needs it
+        table.unlink()
+    since = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(time.time() - 2))
+    proc = snakemake_through_slurm(workdir, ci_profile(folder / "profile", shared=True), tracing_python(folder))
+    out_log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"snakemake through SLURM, GPU shared, failed ({proc.returncode}):\n{out_log[-12000:]}"
+    trace = [line.split("\t") for line in (folder / "trainings.tsv").read_text().splitlines()]
+    return {"models": models, "before": before, "after": {model: student_outputs(out, model) for model in models},
+            "jobs": accounting(since), "trainings": trace, "log": out_log}
+
+
+def test_students_shared_one_gpu_at_once(shared_run: dict) -> None:
+    jobs = [j for j in shared_run["jobs"] if j["comment"].startswith("rule_") and j["state"] == "COMPLETED"]
+    groups = {group_of(j) for j in jobs if group_of(j)}
+    assert groups == {layout.job_group(model) for model in shared_run["models"]}  # only they were trained again
+    for job in jobs:  # each student's job held a shard of a GPU, no whole GPU
+        assert ("gres/shard=1" in job["tres"]) == (rule_of(job) == "model") and "gres/gpu" not in job["tres"], job
+    # each training, in its own SLURM job, saw one shard and its GPU; all on the same GPU, all running at once
+    trainings = shared_run["trainings"]
+    assert len(trainings) == SHARDS and len({job for job, *_ in trainings}) == SHARDS
+    assert {(gpu, shards) for _, gpu, shards, _, _ in trainings} == {("0", "1")}
+    latest_start = max(float(start) for *_, start, _ in trainings)
+    assert all(float(end) > latest_start for *_, end in trainings), trainings
+
+
+def test_shared_students_have_the_results_of_unshared_ones(shared_run: dict) -> None:
+    for model in shared_run["models"]:
+        assert shared_run["after"][model] == shared_run["before"][model], model

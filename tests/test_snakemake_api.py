@@ -28,7 +28,7 @@ rule make_a:
 rule make_b:
     input: "a.txt"
     output: "b.txt"
-    resources: gpu=lambda wildcards: 1
+    resources: gpu=lambda wildcards: 1, gres="shard:2"
     shell: "echo b > {{output}}"
 
 onstart:
@@ -37,6 +37,8 @@ onstart:
             "planned": sorted(job.rule.name for job in snakemake_api.planned_jobs(workflow)),
             "gpus": {{name: snakemake_api.rule_gpus(getattr(rules, name).rule)
                      for name in ("all", "make_a", "make_b")}},
+            "shards": {{name: snakemake_api.rule_gpu_shards(getattr(rules, name).rule)
+                       for name in ("all", "make_a", "make_b")}},
             "conda_search_path": workflow.deployment_settings.conda_not_block_search_path_envvars,
         }}, handle)
 """
@@ -51,5 +53,5 @@ def test_the_snakemake_internals_the_workflow_uses_still_work(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr[-3000:]
     seen = json.loads((tmp_path / "seen.json").read_text())
     assert seen == {"planned": ["all", "make_b"], "gpus": {"all": 0, "make_a": 3, "make_b": 1},
-                    "conda_search_path": True}
+                    "shards": {"all": 0, "make_a": 0, "make_b": 2}, "conda_search_path": True}
     assert (tmp_path / "b.txt").read_text() == "b\n"

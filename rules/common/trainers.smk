@@ -51,7 +51,8 @@ os.environ.update(
 TED_SHA256 = CORPUS.get("ted", {}).get("sha256", "")
 os.environ.update(SLKD_TED_SHA256=TED_SHA256, SLKD_MAX_LINE_CHARS=str(CORPUS["max_line_chars"]))
 # compute.device (auto|cpu|gpu); with `auto` a job runs Sockeye on the GPU exactly when it holds the `gpu`
-# resource (0 in the rules, 1 from profiles/slurm): see backends.sockeye_device
+# resource (0 in the rules, 1 from profiles/slurm) or SLURM's shards of one (the profile's GPU sharing, `gres:
+# "shard:1"`; the job finds them in its environment): see backends.sockeye_device
 DEVICE = config["compute"].get("device", "auto")
 
 
@@ -78,10 +79,11 @@ def model_backend(wildcards):
 
 def gpus_requested():
     """Whether this run gives the trainer jobs a GPU: compute.device gpu, or auto with a `gpu` resource on a
-    trainer rule (profiles/slurm, --set-resources)."""
+    trainer rule or a `gres` that asks for shards of one (profiles/slurm, --set-resources)."""
     if DEVICE != "auto":
         return DEVICE == "gpu"
-    return any(snakemake_api.rule_gpus(getattr(rules, name).rule) > 0 for name in backends.TRAINER_RULES)
+    return any(snakemake_api.rule_gpus(getattr(rules, name).rule) > 0
+               or snakemake_api.rule_gpu_shards(getattr(rules, name).rule) > 0 for name in backends.TRAINER_RULES)
 
 
 # ---- The trainer rules' common block (backends.TRAINER_RULES) ---------------------------------------------------

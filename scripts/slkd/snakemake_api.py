@@ -1,4 +1,4 @@
-"""The three places where the workflow reaches into Snakemake beyond its documented API, each in one function that
+"""The places where the workflow reaches into Snakemake beyond its documented API, each in one function that
 says why; tests/test_snakemake_api.py runs them in a real Snakemake run, so an upgrade that breaks one fails there,
 not in a user's run. Only the rules import this module (the library's other modules never import Snakemake).
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+
+from slkd import gres
 
 
 def planned_jobs(workflow: Any) -> Iterator[Any]:
@@ -29,6 +31,15 @@ def rule_gpus(rule: Any) -> int:
         return int(raw)
     except (TypeError, ValueError):
         return 1
+
+
+def rule_gpu_shards(rule: Any) -> int:
+    """The GPU shards (SLURM's `shard` GRES) that a rule's `gres` resource asks for as planned (a profile's
+    set-resources applied; 1 when it is computed per job), read from its raw value as rule_gpus reads `gpu`."""
+    if "gres" not in rule.resources:
+        return 0
+    raw = rule.resources["gres"].raw
+    return 1 if raw is None else gres.shards(raw)
 
 
 def keep_search_path_under_conda(workflow: Any) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from slkd import backends, disk_space, gpu_monitor, supervise
-from slkd.backends import CPU_KERNELS, DEFAULT_BACKEND, sockeye_device
+from slkd.backends import CPU_KERNELS, DEFAULT_BACKEND, SHARDS_ENV, sockeye_device
 from slkd.corpus_check import count_lines
 from slkd.settings import ConfigError
 
@@ -57,7 +57,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sockeye-python", default="", help="the backend's interpreter (default: its"
                         f" environment variable, which the workflow sets: {variables})")
     parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="cpu",
-                        help="compute.device; auto: the GPU exactly when --gpus > 0")
+                        help="compute.device; auto: the GPU exactly when --gpus > 0 or the job holds SLURM shards")
     parser.add_argument("--gpus", default="0", help="the GPUs the job holds (its `gpu` resource)")
     parser.add_argument("--threads", type=int, default=1, help="trainer (OpenMP) threads")
     parser.add_argument("--cpu-kernels", choices=list(CPU_KERNELS), default=CPU_KERNELS[0],
@@ -75,11 +75,14 @@ def job(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Job:
     if os.sep not in python:  # a name (under --sdm conda: "python", the job's environment): the one PATH finds
         python = shutil.which(python) or python
     try:
-        device = sockeye_device(args.device, args.gpus)
+        device = sockeye_device(args.device, args.gpus, os.environ.get(SHARDS_ENV))
     except ConfigError as err:
         parser.error(str(err))
     gpus = str(args.gpus or 0)
-    return Job(backend, python, device, args.threads, int(gpus) if gpus.isdigit() else 0, args.cpu_kernels)
+    count = int(gpus) if gpus.isdigit() else 0
+    if not count and device == "gpu" and os.environ.get(SHARDS_ENV):  # a share of one GPU: its CUDA_VISIBLE_DEVICES
+        count = 1
+    return Job(backend, python, device, args.threads, count, args.cpu_kernels)
 
 
 def gpu_refusal(job: Job) -> str | None:

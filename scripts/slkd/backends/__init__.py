@@ -79,18 +79,26 @@ def of_flags(flags: dict[str, Any]) -> str:
     return next((name for name, module in BACKENDS.items() if module.owns(flags)), DEFAULT_BACKEND)
 
 
-def sockeye_device(setting: str, gpus: Any) -> str:
+# SLURM's GPU sharing: a job that holds shards of a GPU (the `shard` GRES, `gres: "shard:N"` in profiles/slurm)
+# finds their count in this variable and its GPU's index in CUDA_VISIBLE_DEVICES; its `gpu` resource is 0
+SHARDS_ENV = "SLURM_SHARDS_ON_NODE"
+
+
+def sockeye_device(setting: str, gpus: Any, shards: Any = 0) -> str:
     """`gpu` or `cpu` for one job: the compute.device setting, where `auto` means the GPU exactly when the job
-    holds at least one (its `gpu` resource, a count; SLURM then exports that device as CUDA_VISIBLE_DEVICES)."""
+    holds at least one (its `gpu` resource, a count; SLURM then exports that device as CUDA_VISIBLE_DEVICES) or a
+    share of one (`shards`: SLURM's $SLURM_SHARDS_ON_NODE in the job, SHARDS_ENV)."""
     if setting in ("cpu", "gpu"):
         return setting
     if setting != "auto":
         raise ConfigError(f"compute.device: {setting!r} is not one of auto, cpu, gpu")
-    try:
-        count = int(gpus or 0)
-    except (TypeError, ValueError):
-        raise ConfigError(f"resource gpu: {gpus!r} is not a number of GPUs") from None
-    return "gpu" if count > 0 else "cpu"
+    counts = []
+    for name, value in (("resource gpu", gpus), (f"${SHARDS_ENV}", shards)):
+        try:
+            counts.append(int(value or 0))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name}: {value!r} is not a number of GPUs") from None
+    return "gpu" if any(count > 0 for count in counts) else "cpu"
 
 
 def schema(base: dict[str, Any]) -> dict[str, Any]:

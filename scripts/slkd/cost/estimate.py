@@ -11,9 +11,10 @@ from typing import Any
 
 import yaml
 
-from slkd import backends
+from slkd import backends, gres
 from slkd.cost.plan import DEFAULT_GPU_RULES, SOCKEYE_RULES, Corpus, Job, corpus_sizes, jobs
-from slkd.cost.rates import Rates, measure
+from slkd.cost.rates import Rates, backend, measure
+from slkd.cost.sharing import shared_gpu_seconds, sharing
 
 
 # ---- Estimate ------------------------------------------------------------------------------------------------
@@ -31,6 +32,10 @@ class Row:
     cpu: float  # CPU core-seconds
     limit: float | None  # seconds (compute.runtime)
     wait: float = 0.0  # seconds a GPU training waits for its checkpoint decoding
+    # on a shared GPU (cost.sharing, slkd.cost.sharing): the job's wall seconds there and its share of the GPU's
+    # seconds; a CPU job's are its own wall and 0
+    wall_shared: float = 0.0
+    gpu_shared: float = 0.0
 
 
 def job_device(config: dict[str, Any], rule: str, gpu_rules: frozenset[str]) -> str:
@@ -79,12 +84,14 @@ def cost_job(config: dict[str, Any], job: Job, device: str, rates: Rates) -> Row
 
 
 def gpu_rules_of(profile: Path | None) -> frozenset[str]:
-    """Rules that a Snakemake profile's set-resources give a `gpu` (the SLURM profile's training and decoding)."""
+    """Rules that a Snakemake profile's set-resources give a `gpu`, or shards of one (`gres`; GPU sharing): the SLURM
+    profile's training and decoding."""
     if profile is None or not profile.is_file():
         return DEFAULT_GPU_RULES
     spec = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
     resources = spec.get("set-resources") or {}
-    return frozenset(rule for rule, values in resources.items() if isinstance(values, dict) and values.get("gpu"))
+    return frozenset(rule for rule, values in resources.items()
+                     if isinstance(values, dict) and (values.get("gpu") or gres.shards(values.get("gres"))))
 
 
 def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RULES, root: Path = Path("."),
@@ -99,6 +106,11 @@ def estimate(config: dict[str, Any], gpu_rules: frozenset[str] = DEFAULT_GPU_RUL
                    for trainer, specs in rates.specs.items()}
         rates.measured = measure(config, startup, root)
     rows = [cost_job(config, job, job_device(config, job.rule, gpu_rules), rates) for job in jobs(config, corpus)]
+    shared = sharing(config, rates)
+    for row in rows:
+        slowdown = shared.slowdown(backend(row.job.arch)).factor if row.device == "gpu" else 1.0
+        row.wall_shared = row.wall * slowdown
+        row.gpu_shared = shared_gpu_seconds(row.gpu, slowdown, shared.processes)
     return rows, corpus, rates
 
 

@@ -13,10 +13,12 @@ from slkd import backends, design, gpu_monitor, training_flags
 from slkd.cost.estimate import Row
 from slkd.cost.plan import GROUPS, Corpus
 from slkd.cost.rates import GPU_CHECKED, Rates, arch_key, backend, weights_per_token
+from slkd.cost.sharing import Sharing, sharing
 from slkd.cost.usage import GROUP_RULE, Used, gpu_by_rule, slurm_by_rule
 
 CSV_COLUMNS = ["rule", "job", "group", "architecture", "device", "work", "unit", "rate", "rate_unit", "source",
-               "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours"]
+               "wall_hours", "gpu_hours", "cpu_hours", "wait_hours", "limit_hours", "shared_wall_hours",
+               "shared_gpu_hours"]
 def usage_lines(rows: list[Row], use: Used) -> list[str]:
     """OUT.md's section on what the run used, each rule against the estimate; none without GPU samples or
     efficiency reports."""
@@ -48,7 +50,8 @@ def usage_lines(rows: list[Row], use: Used) -> list[str]:
                          f" {hours(r.elapsed / r.steps)} | {per_job(rule)} | {r.cpu_efficiency:.1f} |"
                          f" {r.max_rss_mb:,.0f} | {r.memory_share_peak:.1f} |")
         lines += ["", f"GPU-hours used (the elapsed time of the GPU rules' steps, one GPU each): **{hours(used_gpu)}**,"
-                  f" against {hours(sum(r.gpu for r in rows))} estimated for every job."]
+                  f" against {hours(sum(r.gpu for r in rows))} estimated for every job. (A run with GPU sharing held"
+                  " shards: sacct's reports do not say so, and each shared job counts here as a GPU of its own.)"]
     if use.gpu:
         lines += ["", f"### GPU samples (nvidia-smi, {len(use.gpu)} jobs: {use.logs}/<rule>/<job>{gpu_monitor.SUFFIX})",
                   "", "| rule | jobs sampled | hours sampled | hours a job | estimated jobs | estimated hours a job |"
@@ -75,7 +78,8 @@ def write_csv(rows: list[Row], path: Path) -> None:
             writer.writerow([r.job.rule, r.job.name, r.job.group, arch_key(r.job.arch), r.device, r.work, r.unit,
                              f"{r.rate:.6g}", r.rate_unit, r.source, f"{r.wall / 3600:.6f}", f"{r.gpu / 3600:.6f}",
                              f"{r.cpu / 3600:.6f}", f"{r.wait / 3600:.6f}",
-                             "" if r.limit is None else f"{r.limit / 3600:g}"])
+                             "" if r.limit is None else f"{r.limit / 3600:g}", f"{r.wall_shared / 3600:.6f}",
+                             f"{r.gpu_shared / 3600:.6f}"])
 
 
 def hours(seconds: float) -> str:
@@ -90,25 +94,58 @@ def work_text(rows: list[Row]) -> str:
     return f"{total / 1e3:,.0f}k {unit}" if total >= 1e4 else f"{total:,} {unit}"
 
 
-def group_table(rows: list[Row]) -> list[str]:
+def limit_text(row: Row) -> str:
+    """The job's time limit, and whether its wall time exceeds it."""
+    limit = "—" if row.limit is None else f"{row.limit / 3600:g}"
+    if row.limit is not None and row.wall > row.limit:
+        limit += " (exceeded: the job is killed and resumes from its last checkpoint, up to `retries` times)"
+    return limit
+
+
+def group_table(rows: list[Row], processes: int) -> list[str]:
     by_group: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_group[row.job.group].append(row)
-    lines = ["| group | jobs | work | device | GPU-hours | CPU core-hours | longest job (h) | time limit (h) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| group | jobs | work | device | GPU-hours | CPU core-hours | longest job (h) | time limit (h) |"
+             f" GPU-hours, {processes} jobs a GPU | longest job shared (h) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for group in GROUPS:
         group_rows = by_group.get(group)
         if not group_rows:
             continue
         longest = max(group_rows, key=lambda r: r.wall)
-        limit = "—" if longest.limit is None else f"{longest.limit / 3600:g}"
-        if longest.limit is not None and longest.wall > longest.limit:
-            limit += " (exceeded: the job is killed and resumes from its last checkpoint, up to `retries` times)"
+        shared = max(group_rows, key=lambda r: r.wall_shared)
+        shared_limit = "" if shared.wall_shared <= (shared.limit or float("inf")) else " (over its time limit)"
         lines.append(f"| {group} | {len(group_rows)} | {work_text(group_rows)} | "
                      f"{'/'.join(sorted({r.device for r in group_rows}))} | {hours(sum(r.gpu for r in group_rows))} | "
-                     f"{hours(sum(r.cpu for r in group_rows))} | {hours(longest.wall)} | {limit} |")
+                     f"{hours(sum(r.cpu for r in group_rows))} | {hours(longest.wall)} | {limit_text(longest)} |"
+                     f" {hours(sum(r.gpu_shared for r in group_rows))} | {hours(shared.wall_shared)}{shared_limit} |")
     lines.append(f"| **total** | {len(rows)} | | | **{hours(sum(r.gpu for r in rows))}** | "
-                 f"**{hours(sum(r.cpu for r in rows))}** | | |")
+                 f"**{hours(sum(r.cpu for r in rows))}** | | | **{hours(sum(r.gpu_shared for r in rows))}** | |")
+    return lines
+
+
+def sharing_lines(rows: list[Row], shared: Sharing) -> list[str]:
+    """The section on GPU sharing: the GPU-hours with and without it, and each backend's slowdown and its source."""
+    gpu_rows = [r for r in rows if r.device == "gpu"]
+    if not gpu_rows:
+        return []
+    whole, part = sum(r.gpu for r in gpu_rows), sum(r.gpu_shared for r in gpu_rows)
+    over = [r for r in gpu_rows if r.limit is not None and r.wall_shared > r.limit]
+    used = sorted({backend(r.job.arch) for r in gpu_rows})
+    lines = ["", "## GPU sharing", "",
+             f"Each GPU job on a whole GPU (profiles/slurm's `gpu: 1`): **{hours(whole)}** GPU-hours. With GPU sharing"
+             f" (`gres: \"shard:1\"`, cost.sharing.processes {shared.processes} jobs a GPU): **{hours(part)}**"
+             f" GPU-hours, a shared GPU's hours counted once ({part / whole:.0%} of the whole-GPU figure). Each"
+             " shared job runs slower than alone:", ""]
+    lines += [f"- {backends.get(trainer).TITLE}: each shared job {shared.slowdown(trainer).factor:.2f}x slower than"
+              f" alone ({shared.slowdown(trainer).source})." for trainer in used]
+    if over:
+        longest = max(over, key=lambda r: r.wall_shared)
+        lines += ["", f"**{len(over)} GPU jobs would outlast their time limit when shared** (the longest,"
+                  f" {longest.job.rule} {longest.job.name}: {hours(longest.wall_shared)} h against"
+                  f" {longest.limit / 3600:g} h): each is killed at its limit and resumes from its last checkpoint (up"
+                  " to `retries` times), or raise compute.runtime for it."]
     return lines
 
 
@@ -161,15 +198,17 @@ def markdown(config: dict[str, Any], rows: list[Row], corpus: Corpus, rates: Rat
     inside = sum(r.cpu for r in rows if r.device == "gpu")
     waiting = [r for r in rows if r.wait > 0]
     compute, teacher = config["compute"], training_flags.teacher_flags(config)
+    shared = sharing(config, rates)
     lines = [f"# Cost estimate (outdir `{config['outdir']}`)", "",
              "The jobs of `snakemake table1 table2 table3 figures grid` that take more than seconds: trainings at"
              " their full budgets (upper bounds: Sockeye stops a training after 32 checkpoints without improvement),"
-             " decodings and evaluations. One row per job in `cost.csv`.", "", *group_table(rows), "",
+             " decodings and evaluations. One row per job in `cost.csv`.", "", *group_table(rows, shared.processes),
+             "",
              f"GPU-hours: **{hours(gpu_total)}** ({gpu_total / 86400:,.1f} GPU-days). CPU core-hours:"
              f" **{hours(cpu_total)}**, of which {hours(inside)} inside the GPU jobs (checkpoint decoding on their CPU"
              " cores).",
              f"The same jobs on CPUs only (compute.device `cpu`): {hours(sum(r.cpu for r in cpu_only))} CPU"
-             " core-hours."]
+             " core-hours.", *sharing_lines(rows, shared)]
     if waiting:
         lines += ["", f"**Checkpoint decoding outlasts the checkpoint's updates** in {len(waiting)} GPU trainings:"
                   f" they wait {hours(sum(r.wait for r in waiting))} GPU-hours in all (included above) for the"
