@@ -132,3 +132,8 @@ rule demo:
         [table_outputs(t) for t in TABLES],
         CLAIMS_OUTPUTS,
         [figure_outputs(f) for f in FIGURES],
+
+
+# Last, once every rule exists: Snakemake reads a job function's signature on every call (to pass it only the
+# arguments it takes); each function of the rules gets its own once (snakemake_api.pin_signatures)
+snakemake_api.pin_signatures(workflow)

@@ -5,7 +5,9 @@ not in a user's run. Only the rules import this module (the library's other modu
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
+from types import FunctionType
 from typing import Any
 
 from slkd import gres
@@ -48,3 +50,22 @@ def keep_search_path_under_conda(workflow: Any) -> None:
     `--conda-not-block-search-path-envvars` gives, which a workflow has no public way to set for its users (a
     cluster job gets it too: Snakemake passes its deployment settings on)."""
     workflow.deployment_settings.conda_not_block_search_path_envvars = True
+
+
+def pin_signatures(workflow: Any) -> int:
+    """Give each function of every rule (input functions, params, group, conda environment) its signature once, as
+    `__signature__`; returns how many it pinned. Snakemake inspects a job function's signature on every call (which of
+    wildcards, input, output, threads, ... it takes), and `inspect.signature` answers from `__signature__` where a
+    function has one instead of taking the function apart again (a dry run of the paper's configuration inspects
+    them about 18,000 times). The functions sit in the rules' input (an unpacked one inside its file object),
+    params, group and conda_env, which a workflow defines but has no public way to read back (a rule's `group` reads
+    None until the executor is known); call this after the last rule."""
+    pinned = 0
+    for rule in workflow.rules:
+        for item in [*rule.input, *rule.params, rule._group, rule.conda_env]:
+            inner = getattr(item, "_file", None)  # an input file object: its function, if it is one (unpack)
+            for function in (item, getattr(item, "callable", None), getattr(inner, "callable", None)):
+                if isinstance(function, FunctionType) and "__signature__" not in vars(function):
+                    function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
+                    pinned += 1
+    return pinned
