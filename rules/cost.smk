@@ -4,7 +4,7 @@
 # the run used (GPU samples, SLURM efficiency reports) where it left records. It reads no other job's output and
 # trains nothing: `snakemake cost` on a fresh clone takes seconds.
 
-from slkd.cost import rates as cost_rates  # noqa: E402
+import importlib  # noqa: E402  (slkd.cost.rates, imported only where a run plans the estimate)
 
 INTERPRETER_KEYS = {keys["python"] for keys in backends.keys().values()}  # each trainer backend's interpreter
 
@@ -22,7 +22,7 @@ rule cost:
         ),
         # changes when finished jobs add or change logs, benchmark files or GPU samples, a SLURM run its
         # efficiency report, or the GPU check its results file: `snakemake cost` estimates again
-        measured=lambda wildcards: cost_rates.measurement_stamp(config),
+        measured=lambda wildcards: importlib.import_module("slkd.cost.rates").measurement_stamp(config),
     log:
         log_path("cost"),
     conda:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -125,14 +126,25 @@ def schema(base: dict[str, Any]) -> dict[str, Any]:
 
 
 def schema_file(path: str | Path, derived: str | Path) -> str:
-    """The schema file to validate against: `path` itself when it names every registered backend, else `derived`
-    written with `schema` (the registry holds a backend that the schema file does not document)."""
+    """The schema file to validate against: `derived`, the schema of `path` for the registry's backends (`schema`) as
+    JSON, written when it does not hold that already. Snakemake reads a JSON schema at once where YAML takes it
+    a tenth of a second, on every run. `path` itself where `derived` cannot be written and the registry adds nothing."""
     import yaml  # see slkd.settings: the registry itself needs only the standard library
 
-    base = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML has it: the same schema
+    base = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
     extended = schema(base)
-    if extended == base:
+    text = json.dumps(extended, indent=1)
+    derived = Path(derived)
+    partial = derived.with_name(f"{derived.name}.{os.getpid()}")  # runs side by side never read half a file
+    try:
+        if not derived.is_file() or derived.read_text(encoding="utf-8") != text:
+            derived.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, derived)
+    except OSError:  # a read-only or full disk
+        partial.unlink(missing_ok=True)
+        if extended != base:
+            raise
         return str(path)
-    Path(derived).parent.mkdir(parents=True, exist_ok=True)
-    Path(derived).write_text(json.dumps(extended, indent=1), encoding="utf-8")
-    return str(Path(derived).resolve())
+    return str(derived.resolve())
