@@ -13,10 +13,11 @@ P2 training overhead: tokens/second of a student trained through scripts/train_m
    rule's command) against the same `python -m sockeye.train` command run by hand: --pairs pairs of runs in
    alternating order (rule, hand; hand, rule; rule, hand; ...: with an even number each side runs first as
    often, so a drift or an advantage of the second run cancels), the median of the pairs' ratios and their range.
-P3 planning: wall time of `snakemake -n table1 table2 table3 figures` on the paper's config.yaml (the figures
-   include the grid search), median of 3; the tables alone are timed too, and the time is split into
-   Snakemake's start-up (`--version`), loading the workflow (`--list-rules`) and the DAG, with the share of a
-   profiled dry run spent in the workflow's own code.
+P3 planning: `snakemake -n table1 table2 table3 figures` on the paper's config.yaml (the figures include the grid
+   search) against Snakemake's start-up, `snakemake --version`: 5 pairs in alternating order (version, dry run;
+   dry run, version; ...), the median of the pairs' ratios, goal at most 3x; beside it the time split into
+   loading the workflow (`--list-rules`) and the DAG, the tables alone and the share of a profiled dry run spent in
+   the workflow's own code (bench/planning.py; SLURM's `scontrol` answered by a stand-in that fails at once).
 P4 demo: wall time of `make demo` after set-up (--run-demo runs it; otherwise the newest complete demo run in
    .snakemake/log is read) and its critical path (teacher, its test decoding, distillation, the slowest
    student on kd data and its evaluation) from the demo's benchmark files.
@@ -56,6 +57,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO / "tools"))
 from demo_readme import demo_run  # noqa: E402
+from planning import p3_planning  # noqa: E402
 from slkd import formats  # noqa: E402
 from slkd.backends import sockeye1  # noqa: E402
 from slkd.backends.sockeye1 import env as sockeye_env  # noqa: E402
@@ -239,62 +241,6 @@ def k_kernels(config: dict, updates: int, pairs: int, sentences: int) -> list[di
                      "detail": f"seconds native (measured) and portable (baseline), medians of {pairs} alternating"
                                f" pairs; {work}, {threads} thread(s); ratios {', '.join(f'{x:.3f}' for x in ratios)}"})
     return rows
-
-
-def p3_planning() -> dict:
-    """Dry run of the paper's matrix and figures (with the grid), and of the tables alone; the wall time split
-    into Snakemake's start-up, loading the workflow, and building and printing the DAG, and the share of the
-    dry run spent in the workflow's own code (its input functions, configuration checks and planners)."""
-    folder = WORK / "p3"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    base = ["--snakefile", str(REPO / "Snakefile"), "--directory", str(folder)]
-    targets = ("table1", "table2", "table3", "figures")
-
-    def timed(cmd: list[str], runs: int = 3) -> tuple[float, str]:
-        times, out = [], ""
-        for _ in range(runs):
-            start = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            times.append(time.perf_counter() - start)
-            out = proc.stdout + proc.stderr
-        return statistics.median(times), out
-
-    def plan(*names: str) -> tuple[float, int]:
-        seconds, out = timed([str(SNAKEMAKE), "-n", *names, *base, "--cores", "1"])
-        total = re.search(r"^total\s+(\d+)", out, re.MULTILINE)
-        return seconds, int(total.group(1)) if total else 0
-
-    startup, _ = timed([str(SNAKEMAKE), "--version"])
-    loaded, _ = timed([str(SNAKEMAKE), "--list-rules", *base])
-    tables, tables_jobs = plan("table1", "table2", "table3")
-    seconds, jobs = plan(*targets)
-    own = own_share([str(SNAKEMAKE), "-n", *targets, *base, "--cores", "1", "--quiet", "rules"])
-    return {"figure": "P3 dry run, paper config (s)", "measured": seconds, "baseline": 3.0, "goal": "< 3 s",
-            "ratio": seconds / 3.0, "ok": seconds < 3.0,
-            "detail": f"snakemake -n table1 table2 table3 figures: {jobs:,} jobs (ratio: measured / goal; medians"
-                      f" of 3); split: Snakemake's start-up (--version) {startup:.2f} s, loading the workflow"
-                      f" (--list-rules, less start-up) {loaded - startup:.2f} s, building and printing the DAG"
-                      f" {seconds - loaded:.2f} s; the workflow's own code {own:.1%} of the dry run's profiled time;"
-                      f" the tables alone ({tables_jobs} jobs): {tables:.2f} s"}
-
-
-def own_share(cmd: list[str]) -> float:
-    """The share of a Snakemake run's profiled time (cProfile, own time of each function) spent in this
-    repository's code: the Snakefile, rules/*.smk and scripts/."""
-    import pstats
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        profile = Path(tmp) / "plan.prof"
-        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), *cmd], capture_output=True,
-                       text=True, check=True)
-        stats = pstats.Stats(str(profile)).stats  # type: ignore[attr-defined]
-    total = sum(row[2] for row in stats.values())
-    venvs = tuple(str(REPO / name) for name in (".venv", ".venv-sockeye", ".venv-sockeye3"))
-    own = sum(row[2] for (path, _line, _name), row in stats.items()
-              if path.startswith(str(REPO)) and not path.startswith(venvs))
-    return own / total if total else 0.0
 
 
 def newest_demo_seconds() -> float | None:
@@ -519,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict | str] = []
     steps = (("P1", lambda: p1_decoding(config, args.sentences)),
              ("P2", lambda: p2_training(config, args.updates, args.pairs)),
-             ("P3", p3_planning), ("P4", lambda: p4_demo(args.run_demo)),
+             ("P3", lambda: p3_planning(REPO, SNAKEMAKE, WORK / "p3")), ("P4", lambda: p4_demo(args.run_demo)),
              ("K", lambda: k_kernels(config, args.updates, args.pairs // 2 or 1, args.sentences)))
     for name, step in steps:
         if name in chosen:
