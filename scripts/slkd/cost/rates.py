@@ -206,21 +206,37 @@ class GpuCheck:
         return f"GPU check {self.path.name} ({self.about})"
 
 
+def gpu_check_entries(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A GPU check results file (bench/gpu-results.json, tools/gpu_bench.py) and its entries of GPU_CHECKED models
+    whose training ran on CUDA (`device`; entries that ran elsewhere are left out)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data, [m for m in data.get("models", []) if m.get("backend", GPU_CHECKED) == GPU_CHECKED
+                  and str(m.get("device") or "cuda").startswith("cuda")]
+
+
+def gpu_check_arch(entry: dict[str, Any]) -> dict[str, Any]:
+    """The architecture of a GPU check entry as the estimate reads it (its backend set, its flags checked)."""
+    arch = {**{k: v for k, v in entry["architecture"].items() if k != "backend"}, "backend": GPU_CHECKED}
+    transformer(arch)
+    return arch
+
+
+def not_gpu_check_results(path: Path, error: Exception) -> settings.ConfigError:
+    return settings.ConfigError(f"cost.{GPU_CHECKED}.gpu_measured: {path} is not a GPU check results file"
+                                f" ({error!r})")
+
+
 def gpu_check(path: Path | None) -> GpuCheck | None:
-    """The reference entry of a GPU check results file (bench/gpu-results.json, tools/gpu_bench.py in the GPU
-    check): model teacher/de-en, else the first sockeye3 entry; entries whose training ran elsewhere than on CUDA
-    (`device`) are left out. None when the file or such an entry is missing, or it measured nothing."""
+    """The reference entry of a GPU check results file (gpu_check_entries): model teacher/de-en, else the first
+    entry. None when the file or such an entry is missing, or it measured nothing."""
     if path is None or not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entries = [m for m in data.get("models", []) if m.get("backend", GPU_CHECKED) == GPU_CHECKED
-                   and str(m.get("device") or "cuda").startswith("cuda")]
+        data, entries = gpu_check_entries(path)
         if not entries:
             return None
         entry = next((m for m in entries if m.get("model") == "teacher/de-en"), entries[0])
-        arch = {**{k: v for k, v in entry["architecture"].items() if k != "backend"}, "backend": GPU_CHECKED}
-        transformer(arch)
+        arch = gpu_check_arch(entry)
         about = ", ".join(str(part) for part in (
             data.get("date"), data.get("gpu"), data.get("compute_capability") and f"sm {data['compute_capability']}",
             data.get("torch") and f"torch {data['torch']}", data.get("cuda") and f"CUDA {data['cuda']}",
@@ -232,9 +248,7 @@ def gpu_check(path: Path | None) -> GpuCheck | None:
                         float(decode) if decode else None, entry.get("parameters"), about,
                         entry.get("concurrent_trainings"))
     except (AttributeError, KeyError, TypeError, ValueError) as error:
-        raise settings.ConfigError(f"cost.{GPU_CHECKED}.gpu_measured: {path} is not a GPU check results file"
-                                   f" ({error!r})") \
-            from None
+        raise not_gpu_check_results(path, error) from None
 
 
 # ---- Rates ---------------------------------------------------------------------------------------------------

@@ -10,13 +10,12 @@ to the reference architecture by weights per token, and the slowdown taken as li
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from slkd import backends
-from slkd.cost.rates import GPU_CHECKED, Rates, scale, transformer
+from slkd.cost.rates import GPU_CHECKED, Rates, gpu_check_arch, gpu_check_entries, not_gpu_check_results, scale
 
 DEFAULTS = {"processes": 4, "slowdown": 2.0}
 CLOSE = 0.5  # trainings whose concurrency is within this of the least (most) concurrent's count with them
@@ -45,17 +44,16 @@ def measured_slowdown(path: Path | None, processes: int, rates: Rates) -> Slowdo
     None without results, or where its trainings did not run at two clearly different concurrencies."""
     if path is None or not path.is_file() or GPU_CHECKED not in rates.specs:
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
     reference, fixed = rates.references[GPU_CHECKED], rates.specs[GPU_CHECKED]["gpu"].fixed_share
     points = []  # (concurrency, the reference's rate that this training implies)
-    for entry in data.get("models", []):
-        rate, concurrent = entry.get("train_tokens_per_second"), entry.get("concurrent_trainings")
-        if (entry.get("backend", GPU_CHECKED) != GPU_CHECKED or not rate or not concurrent
-                or not str(entry.get("device") or "cuda").startswith("cuda")):
-            continue
-        arch = {**{k: v for k, v in entry["architecture"].items() if k != "backend"}, "backend": GPU_CHECKED}
-        transformer(arch)
-        points.append((float(concurrent), float(rate) * scale(arch, reference, fixed)))
+    try:
+        data, entries = gpu_check_entries(path)
+        for entry in entries:
+            rate, concurrent = entry.get("train_tokens_per_second"), entry.get("concurrent_trainings")
+            if rate and concurrent:
+                points.append((float(concurrent), float(rate) * scale(gpu_check_arch(entry), reference, fixed)))
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise not_gpu_check_results(path, error) from None
     if not points:
         return None
     low, high = min(c for c, _ in points), max(c for c, _ in points)
